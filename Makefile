@@ -1,0 +1,43 @@
+# Newsroom: the README's two commands are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint check serve bench corpus clean
+
+# The venv is rebuilt when a requirements file changes.
+$(BIN)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(BIN)/.runtime
+	$(MANAGE) migrate --noinput
+	$(MANAGE) create_editor
+	$(MANAGE) import_samples
+	@echo "Serving Newsroom on http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
+	$(MANAGE) runserver 127.0.0.1:8000
+
+lint: $(BIN)/.dev
+	$(BIN)/ruff check .
+
+check: $(BIN)/.dev
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+test: lint check
+	$(BIN)/pytest
+
+serve: $(BIN)/.runtime
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(MANAGE) collectstatic --noinput -v 0
+	$(MANAGE) migrate --noinput
+	$(BIN)/gunicorn newsroom.wsgi --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-2} \
+		--access-logfile - --error-logfile -
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

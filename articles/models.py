@@ -1,0 +1,284 @@
+"""The base layer: outlets, our own articles, raw dumps and the two tag vocabularies."""
+
+import re
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase, TagBase
+
+
+def normalize_name(name):
+    """Fold an outlet name so that its spellings compare equal.
+
+    Case, accents, punctuation and runs of spaces are ignored:
+    ``AL BAWABA`` and ``Al-Bawaba.`` both become ``al bawaba``.
+    """
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = text.replace("&", " and ")
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+class Source(models.Model):
+    """An outlet that publishes headlines (and, via editors, articles).
+
+    Credits name outlets in varying forms; every form seen resolves to one
+    Source through its aliases.
+    """
+
+    name = models.CharField("name", max_length=200)
+    slug = models.SlugField("slug", max_length=200, unique=True)
+    homepage_url = models.URLField("homepage URL", blank=True)
+    created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "source"
+        verbose_name_plural = "sources"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("source-detail", kwargs={"slug": self.slug})
+
+
+class SourceAlias(models.Model):
+    """One spelling of a Source's name as it appeared in a credit."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="aliases", verbose_name="source"
+    )
+    name = models.CharField("name as credited", max_length=300)
+    normalized = models.CharField("normalized name", max_length=300, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = "source alias"
+        verbose_name_plural = "source aliases"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalized = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class CaseInsensitiveTag(TagBase):
+    """A tag whose name is unique whatever its case (``Iraq`` is ``iraq``)."""
+
+    class Meta:
+        abstract = True
+
+    def slugify(self, tag, i=None):
+        slug = slugify(tag) or "tag"
+        return f"{slug}-{i}" if i is not None else slug
+
+
+class RegionTag(CaseInsensitiveTag):
+    """A region of the world (Middle East, Iraq, Baghdad...)."""
+
+    class Meta:
+        verbose_name = "region"
+        verbose_name_plural = "regions"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="regiontag_name_ci_unique"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("region-detail", kwargs={"slug": self.slug})
+
+
+class TopicTag(CaseInsensitiveTag):
+    """A subject (politics, security, energy...), a namespace apart from regions."""
+
+    class Meta:
+        verbose_name = "topic"
+        verbose_name_plural = "topics"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="topictag_name_ci_unique"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("topic-detail", kwargs={"slug": self.slug})
+
+
+class TopicKeyword(models.Model):
+    """One entry of the topic lexicon: a word or phrase that suggests a topic."""
+
+    keyword = models.CharField("keyword or phrase", max_length=100)
+    topic = models.ForeignKey(
+        TopicTag, on_delete=models.CASCADE, related_name="keywords", verbose_name="topic"
+    )
+
+    class Meta:
+        verbose_name = "topic keyword"
+        verbose_name_plural = "topic lexicon"
+        ordering = ["topic__name", "keyword"]
+        constraints = [
+            models.UniqueConstraint(Lower("keyword"), "topic", name="topickeyword_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.keyword} → {self.topic}"
+
+
+class Dump(models.Model):
+    """A page dump as received: the raw bytes are kept forever, even when unparseable."""
+
+    class Status(models.TextChoices):
+        PARSED = "parsed", "parsed"
+        IMPORTED = "imported", "imported"
+        FAILED = "failed", "failed"
+
+    raw = models.BinaryField("raw bytes as received")
+    text = models.TextField("current text", blank=True)
+    checksum = models.CharField("SHA-256 of the raw bytes", max_length=64, editable=False)
+    filename = models.CharField("file name", max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="ingested by",
+    )
+    ingested_at = models.DateTimeField("ingested", default=timezone.now, db_index=True)
+    captured_at = models.DateField("capture date", null=True, blank=True)
+    status = models.CharField(
+        "status", max_length=10, choices=Status.choices, default=Status.PARSED, db_index=True
+    )
+    warnings = models.JSONField("parser warnings", default=list, blank=True)
+    error = models.TextField("error", blank=True)
+    error_line = models.PositiveIntegerField("error line", null=True, blank=True)
+    counts = models.JSONField("what the import created and updated", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "dump"
+        verbose_name_plural = "dumps"
+        ordering = ["-ingested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["checksum"], name="dump_checksum_unique"),
+        ]
+
+    def __str__(self):
+        return self.filename or f"dump {self.checksum[:12]}"
+
+
+class ArticleRegion(ItemBase):
+    tag = models.ForeignKey(RegionTag, on_delete=models.CASCADE, related_name="article_items")
+    content_object = models.ForeignKey(
+        "Article", on_delete=models.CASCADE, related_name="region_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="articleregion_unique"),
+        ]
+
+
+class ArticleTopic(ItemBase):
+    tag = models.ForeignKey(TopicTag, on_delete=models.CASCADE, related_name="article_items")
+    content_object = models.ForeignKey(
+        "Article", on_delete=models.CASCADE, related_name="topic_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="articletopic_unique"),
+        ]
+
+
+class ArticleQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Published and due: what readers may see. Scheduled ones appear on time, no cron."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+
+
+class Article(models.Model):
+    """A piece of our own, usually started from a dump and finished by an editor."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        PUBLISHED = "published", "published"
+
+    title = models.CharField("title", max_length=300)
+    slug = models.SlugField("slug", max_length=200, unique=True)
+    dek = models.TextField("dek (standfirst)", blank=True)
+    dek_truncated = models.BooleanField("dek was cut", default=False)
+    body = models.TextField("body", blank=True, help_text="Paragraphs separated by blank lines.")
+    truncated = models.BooleanField(
+        "truncated", default=False, help_text="The dump held only the start of the piece."
+    )
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name="source",
+    )
+    source_url = models.URLField("original URL", blank=True)
+    status = models.CharField("status", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publish time", null=True, blank=True, help_text="May be in the future: scheduled."
+    )
+    lead_image = models.ImageField("lead image", upload_to="lead-images/", blank=True)
+    lead_image_alt = models.CharField("lead image alt text", max_length=300, blank=True)
+    lead_image_credit = models.CharField("lead image credit", max_length=300, blank=True)
+    region_tags = TaggableManager(
+        "regions", through=ArticleRegion, blank=True, related_name="articles"
+    )
+    topic_tags = TaggableManager(
+        "topics", through=ArticleTopic, blank=True, related_name="articles"
+    )
+    dump = models.ForeignKey(
+        Dump,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name="dump",
+    )
+    imported_at = models.DateTimeField("imported", null=True, blank=True, editable=False)
+    edited_at = models.DateTimeField("last edited by a person", null=True, blank=True)
+    edited_fields = models.JSONField(
+        "fields changed by editors", default=list, blank=True, editable=False
+    )
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "article"
+        verbose_name_plural = "articles"
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"], name="article_live_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("article-detail", kwargs={"slug": self.slug})
+
+    @property
+    def paragraphs(self):
+        return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
+
+    @property
+    def is_live(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )

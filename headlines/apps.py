@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HeadlinesConfig(AppConfig):
+    name = "headlines"
+    verbose_name = "Headlines"

@@ -1,0 +1,140 @@
+"""Headlines aggregated from other outlets, and where each was seen."""
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase
+
+from articles.models import Article, Dump, RegionTag, Source, TopicTag
+
+
+class HeadlineRegion(ItemBase):
+    tag = models.ForeignKey(RegionTag, on_delete=models.CASCADE, related_name="headline_items")
+    content_object = models.ForeignKey(
+        "Headline", on_delete=models.CASCADE, related_name="region_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="headlineregion_unique"),
+        ]
+
+
+class HeadlineTopic(ItemBase):
+    tag = models.ForeignKey(TopicTag, on_delete=models.CASCADE, related_name="headline_items")
+    content_object = models.ForeignKey(
+        "Headline", on_delete=models.CASCADE, related_name="topic_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="headlinetopic_unique"),
+        ]
+
+
+class Headline(models.Model):
+    """One story from another outlet, as listed in dumps' sidebars.
+
+    The same story seen in many dumps is one row: it is identified by its
+    fingerprint (normalised title + publish time).
+    """
+
+    title = models.CharField("title", max_length=500)
+    fingerprint = models.CharField("fingerprint", max_length=600, editable=False)
+    story_key = models.CharField(
+        "story group",
+        max_length=600,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="Headlines of one story from several outlets share this key.",
+    )
+    summary = models.TextField("summary", blank=True)
+    summary_truncated = models.BooleanField("summary was cut", default=False)
+    published_at = models.DateTimeField("published", null=True, blank=True)
+    time_label = models.CharField("time as printed", max_length=40, blank=True)
+    region_label = models.CharField("region as printed", max_length=40, blank=True)
+    credit = models.CharField("credit", max_length=500, blank=True)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headlines",
+        verbose_name="source",
+    )
+    url = models.URLField("link", max_length=1000, blank=True)
+    article = models.ForeignKey(
+        Article,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headlines",
+        verbose_name="our article",
+    )
+    visible = models.BooleanField("visible in the sidebar", default=True)
+    pinned = models.BooleanField("pinned", default=False)
+    region_tags = TaggableManager(
+        "regions", through=HeadlineRegion, blank=True, related_name="headlines"
+    )
+    topic_tags = TaggableManager(
+        "topics", through=HeadlineTopic, blank=True, related_name="headlines"
+    )
+    dumps = models.ManyToManyField(
+        Dump, through="HeadlineAppearance", related_name="headlines", verbose_name="seen in"
+    )
+    created_at = models.DateTimeField("first seen", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+    edited_at = models.DateTimeField("last edited by a person", null=True, blank=True)
+    edited_fields = models.JSONField(
+        "fields changed by editors", default=list, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = "headline"
+        verbose_name_plural = "headlines"
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["fingerprint"], name="headline_fingerprint_unique"),
+        ]
+        indexes = [
+            # The sidebar: visible ones, pinned first, newest first.
+            models.Index(
+                fields=["visible", "-pinned", "-published_at", "-id"], name="headline_sidebar_idx"
+            ),
+            # The archive and keyset pagination.
+            models.Index(fields=["-published_at", "-id"], name="headline_archive_idx"),
+            models.Index(fields=["source", "-published_at", "-id"], name="headline_source_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return f"{reverse('headline-archive')}#headline-{self.pk}"
+
+
+class HeadlineAppearance(models.Model):
+    """A Headline's place in one dump's list."""
+
+    headline = models.ForeignKey(
+        Headline, on_delete=models.CASCADE, related_name="appearances", verbose_name="headline"
+    )
+    dump = models.ForeignKey(
+        Dump, on_delete=models.CASCADE, related_name="appearances", verbose_name="dump"
+    )
+    position = models.PositiveIntegerField("position")
+
+    class Meta:
+        verbose_name = "appearance"
+        verbose_name_plural = "appearances"
+        ordering = ["dump", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dump", "position", "headline"], name="appearance_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.position} in {self.dump}"

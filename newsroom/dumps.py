@@ -1,0 +1,575 @@
+"""The page-dump parser: plain text of a captured news page -> plain data.
+
+This module is the one parser of Newsroom (see ``docs: dump-format.md``). It
+imports nothing from Django so that it can be tested and fuzzed alone. Its
+entry point is :func:`parse_dump`; its one error is :class:`DumpError`.
+
+A dump reads, top to bottom: a page title, an h1 with a teaser block (the
+article's dek and section label), body paragraphs, then a numbered list of
+headlines with times, summaries and credits. Any part but one of "article" or
+"headline list" may be missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+REGIONS = (
+    "Middle East",
+    "North Africa",
+    "Gulf",
+    "Levant",
+    "Europe",
+    "Africa",
+    "Asia",
+    "Americas",
+)
+REGION_LABEL_MAX = 12  # outlets cut section names to 12 characters
+
+# cp1252 leaves five bytes undefined; the contract reads them as Latin-1.
+_CP1252 = {byte: bytes([byte]).decode("cp1252", errors="replace") for byte in range(0x80, 0xA0)}
+_CP1252_TABLE = str.maketrans(
+    {chr(byte): (char if char != "\ufffd" else chr(byte)) for byte, char in _CP1252.items()}
+)
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SPACES = re.compile(r"\s+")
+# "  12. Title - Label": an indented item line; group 1 the number, 2 the rest.
+_ITEM = re.compile(r"(\d{1,6})\.(?:\s+(.*))?")
+# "03.28 / 21:10": month.day / hour:minute, one or two digits, spaces optional.
+_TIME = re.compile(r"(\d{1,2})\.(\d{1,2})\s*/\s*(\d{1,2}):(\d{2})")
+# A cut mark at the very end: whitespace, one "…" or "...", whitespace.
+_CUT_MARK = re.compile(r"\s*(?:…|\.\.\.)\s*$")
+# A credit starts at the first "©", with a "Copyright" word just before it.
+_CREDIT_START = re.compile(r"(?:\bcopyright\s*)?©", re.IGNORECASE)
+# Link remains at the end of a credit: "(read more…", "read …", "continue reading".
+_LINK_REMAINS = re.compile(
+    r"(?:\(\s*)?\b(?:read\s+more|continue\s+reading|read)\s*(?:…|\.\.\.)?\s*$", re.IGNORECASE
+)
+_DANGLING_PAREN = re.compile(r"\(\s*$")
+_YEAR = r"(?:19|20)\d\d"
+_YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
+_YEAR_ANY = re.compile(rf"\b{_YEAR}\b")
+_ALL_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
+_COPYRIGHT_WORDS = re.compile(r"©|\bcopyright\b", re.IGNORECASE)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+_NAME_EDGES = ".,;:-–—|/ "
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+# "March 16, 2017" / "Mar. 16, 2017" (month first, comma before the year).
+_DATE_MDY = re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}}),\s*(?P<year>{_YEAR})\b")
+# "16 March 2017" (day first, no comma).
+_DATE_DMY = re.compile(rf"\b(?P<day>\d{{1,2}})\s+{_MONTH}\s+(?P<year>{_YEAR})\b")
+
+
+class DumpError(ValueError):
+    """The input is not a page dump. ``line`` is 1-based, or None."""
+
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass
+class ParseWarning:
+    line: int
+    message: str
+
+
+@dataclass
+class ParsedArticle:
+    title: str
+    dek: str | None
+    dek_truncated: bool
+    region_label: str | None
+    region: str | None
+    paragraphs: list[str]
+    truncated: bool
+
+
+@dataclass
+class ParsedHeadline:
+    position: int
+    title: str
+    region_label: str | None
+    region: str | None
+    time_label: str | None
+    published_at: datetime | None
+    summary: str | None
+    summary_truncated: bool
+    credit: str | None
+    source: str | None
+    line: int = field(default=0, compare=False)  # where the item starts; not printed
+
+
+@dataclass
+class ParsedDump:
+    article: ParsedArticle | None
+    headlines: list[ParsedHeadline]
+    warnings: list[ParseWarning]
+
+    def as_json(self):
+        """The exact structure ``manage.py parse_dump`` prints."""
+        headlines = []
+        for headline in self.headlines:
+            item = asdict(headline)
+            del item["line"]
+            if headline.published_at is not None:
+                item["published_at"] = headline.published_at.isoformat(timespec="seconds")
+            headlines.append(item)
+        return {
+            "article": asdict(self.article) if self.article else None,
+            "headlines": headlines,
+            "warnings": [asdict(warning) for warning in self.warnings],
+        }
+
+
+@dataclass
+class _Line:
+    number: int  # 1-based line of the input
+    indent: int  # columns of leading whitespace, tabs to stops of 4
+    text: str  # stripped, spaces collapsed
+
+    @property
+    def blank(self):
+        return not self.text
+
+    @property
+    def item(self):
+        """(position, rest) for an indented "N. title" line, else None."""
+        if self.indent == 0:
+            return None
+        match = _ITEM.fullmatch(self.text)
+        return (int(match[1]), match[2] or "") if match else None
+
+
+@dataclass
+class _Item:
+    line: _Line
+    position: int
+    rest: str
+    content: list[_Line] = field(default_factory=list)
+
+    @property
+    def has_time(self):
+        return bool(self.content) and _TIME.fullmatch(self.content[0].text) is not None
+
+
+# -- decoding and lines --------------------------------------------------------
+
+
+def decode(data):
+    """Bytes -> text: UTF-8 (BOM dropped), else Windows-1252. Refuses binary."""
+    if isinstance(data, str):
+        text = data
+    else:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise DumpError("binary file (UTF-16 text is not a page dump)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1").translate(_CP1252_TABLE)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DumpError("binary file (NUL bytes)", line)
+    return text.removeprefix("\ufeff")
+
+
+def collapse(text):
+    """NBSPs, tabs and runs of spaces become one plain space; ends stripped."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def split_lines(text):
+    lines = []
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+        body = raw.lstrip()
+        leading = raw[: len(raw) - len(body)].replace("\u00a0", " ")
+        lines.append(_Line(number, len(leading.expandtabs(4)), collapse(body)))
+    return lines
+
+
+def strip_cut_mark(text):
+    """Text without its trailing cut mark, and whether there was one."""
+    stripped = _CUT_MARK.sub("", text, count=1)
+    return stripped, stripped != text.rstrip()
+
+
+# -- anatomy -------------------------------------------------------------------
+
+
+def collect_items(lines, start):
+    """The numbered items from ``start``, and the index where they stop.
+
+    An item owns the indented lines under it; an "N." line indented deeper
+    than its item is text of that item. Blank lines inside a list are allowed
+    when the list goes on after them.
+    """
+    items = []
+    index = start
+    while index < len(lines):
+        line = lines[index]
+        if line.blank:
+            following = next((other for other in lines[index:] if not other.blank), None)
+            if following is None or following.indent == 0:
+                break
+            index += 1
+            continue
+        if line.indent == 0:
+            break
+        numbered = line.item
+        if numbered and (not items or line.indent <= items[-1].line.indent):
+            items.append(_Item(line, *numbered))
+        elif items:
+            items[-1].content.append(line)
+        else:
+            break
+        index += 1
+    return items, index
+
+
+def find_list(lines, start):
+    """Index of the first line of the headline list at or after ``start``.
+
+    A run of numbered items is the list when one of them has a time line, or
+    when no prose follows it (a list whose time lines were all lost).
+    """
+    index = start
+    while index < len(lines):
+        if lines[index].item:
+            items, end = collect_items(lines, index)
+            prose_after = any(not line.blank and line.indent == 0 for line in lines[end:])
+            if any(item.has_time for item in items) or not prose_after:
+                return index
+            index = end
+        else:
+            index += 1
+    return len(lines)
+
+
+def region_for(label):
+    """Map a section label to the region vocabulary, or None."""
+    if not label:
+        return None
+    folded = label.casefold()
+    exact = [region for region in REGIONS if region.casefold() == folded]
+    if exact:
+        return exact[0]
+    prefixes = [region for region in REGIONS if folded.startswith(region.casefold())]
+    if prefixes:
+        return max(prefixes, key=len)
+    extensions = [region for region in REGIONS if region.casefold().startswith(folded)]
+    if extensions:
+        return min(extensions, key=len)
+    return None
+
+
+def parse_teaser(item):
+    """(dek, dek_truncated, region_label) from the first teaser item."""
+    texts = [line.text for line in item.content]
+    if not texts:
+        return None, False, None
+    label = None
+    last = texts[-1]
+    if len(texts) >= 2 and len(last) <= REGION_LABEL_MAX and not strip_cut_mark(last)[1]:
+        label = last
+        texts = texts[:-1]
+    dek, truncated = strip_cut_mark(" ".join(texts))
+    return dek, truncated, label
+
+
+def parse_body(lines):
+    """Paragraphs (blank-line separated), and whether the last one was cut."""
+    paragraphs, current = [], []
+    for line in lines:
+        if line.blank:
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+        else:
+            current.append(line.text)
+    if current:
+        paragraphs.append(" ".join(current))
+    truncated = False
+    if paragraphs:
+        paragraphs[-1], truncated = strip_cut_mark(paragraphs[-1])
+        if not paragraphs[-1]:
+            paragraphs.pop()
+    return paragraphs, truncated
+
+
+def split_title(rest):
+    """ "title - label" -> (title, label): the label follows the last " - "."""
+    head, separator, tail = rest.rpartition(" - ")
+    tail = tail.strip()
+    if separator and head.strip() and 1 <= len(tail) <= REGION_LABEL_MAX:
+        return head.strip(), tail
+    return rest, None
+
+
+def split_credit(summary):
+    """(text before the credit, credit or None)."""
+    match = _CREDIT_START.search(summary)
+    if not match:
+        return summary, None
+    credit = summary[match.start() :].strip()
+    while True:
+        trimmed, _ = strip_cut_mark(credit)
+        trimmed = _LINK_REMAINS.sub("", trimmed).rstrip()
+        trimmed = _DANGLING_PAREN.sub("", trimmed).rstrip()
+        if trimmed == credit:
+            break
+        credit = trimmed
+    return summary[: match.start()].rstrip(), credit or None
+
+
+def source_name(credit):
+    """The outlet's name inside a credit: no ©, years or "All rights reserved"."""
+    name = _YEAR_RANGE.sub(" ", credit)
+    name = _YEAR_ANY.sub(" ", name)
+    name = _ALL_RIGHTS.sub(" ", name)
+    name = _COPYRIGHT_WORDS.sub(" ", name)
+    name = _SPACE_BEFORE_PUNCT.sub(r"\1", collapse(name))
+    return name.strip(_NAME_EDGES) or None
+
+
+def parse_summary(lines):
+    """(summary, summary_truncated, credit, source) from an item's summary lines."""
+    if not lines:
+        return None, False, None, None
+    text = " ".join(line.text for line in lines)
+    text = text.removeprefix("Language Undefined").lstrip()
+    before, credit = split_credit(text)
+    summary, truncated = strip_cut_mark(before)
+    return summary or None, truncated, credit, source_name(credit) if credit else None
+
+
+def read_time(label):
+    """(month, day, hour, minute) from a time line already known to match."""
+    return tuple(int(part) for part in _TIME.fullmatch(label).groups())
+
+
+# -- years ---------------------------------------------------------------------
+
+
+def years_in(text):
+    """Years that date a dump: full dates, and every year after a ©."""
+    years = []
+    for pattern in (_DATE_MDY, _DATE_DMY):
+        for match in pattern.finditer(text):
+            month = _MONTHS.get(match["month"].casefold())
+            if month and 1 <= int(match["day"]) <= 31:
+                years.append(int(match["year"]))
+    copyright_at = text.find("©")
+    if copyright_at >= 0:
+        years.extend(int(year) for year in _YEAR_ANY.findall(text, copyright_at))
+    return years
+
+
+def base_year(newest, captured_at, dump_years, today):
+    """The year of the newest headline, by the contract's order of sources."""
+    if captured_at is not None:
+        year = captured_at.year
+        if newest is not None:
+            month, day = newest
+            # The latest year that does not date it after the capture.
+            try:
+                if date(year, month, day) > captured_at:
+                    year -= 1
+            except ValueError:
+                pass
+        return year
+    if dump_years:
+        return max(dump_years)
+    return today.year
+
+
+def date_headlines(items, headlines, warnings, captured_at, dump_years, today):
+    """Give each headline its published_at, rolling the year back as months rise."""
+    times = [
+        read_time(headline.time_label) if headline.time_label else None for headline in headlines
+    ]
+    readable = [time for time in times if time and 1 <= time[0] <= 12]
+    newest = (readable[0][0], readable[0][1]) if readable else None
+    year = base_year(newest, captured_at, dump_years, today)
+    last_month = None
+    for item, headline, time in zip(items, headlines, times, strict=True):
+        if time is None:
+            continue
+        month, day, hour, minute = time
+        if 1 <= month <= 12:
+            if last_month is not None and month > last_month:
+                year -= 1
+            last_month = month
+        try:
+            headline.published_at = datetime(year, month, day, hour, minute)
+        except ValueError:
+            warnings.append(
+                ParseWarning(item.content[0].number, f"impossible time {headline.time_label!r}")
+            )
+
+
+# -- the whole dump --------------------------------------------------------------
+
+
+def parse_headline(item, warnings):
+    title, label = split_title(item.rest)
+    content = item.content
+    time_label = None
+    if item.has_time:
+        time_label, content = content[0].text, content[1:]
+    else:
+        warnings.append(ParseWarning(item.line.number, "headline without a time line"))
+    summary, summary_truncated, credit, source = parse_summary(content)
+    if not title:
+        warnings.append(ParseWarning(item.line.number, "headline without a title"))
+    return ParsedHeadline(
+        position=item.position,
+        title=title,
+        region_label=label,
+        region=region_for(label),
+        time_label=time_label,
+        published_at=None,
+        summary=summary,
+        summary_truncated=summary_truncated,
+        credit=credit,
+        source=source,
+        line=item.line.number,
+    )
+
+
+def parse_list(lines, warnings):
+    """Items of the headline list; stray prose in the list is skipped with a warning."""
+    items = []
+    index = 0
+    while index < len(lines):
+        if lines[index].item:
+            found, index = collect_items(lines, index)
+            items.extend(found)
+        else:
+            line = lines[index]
+            if not line.blank:
+                warnings.append(ParseWarning(line.number, "skipped text outside the list"))
+            index += 1
+    expected = 1
+    for item in items:
+        if item.position < expected:
+            warnings.append(ParseWarning(item.line.number, f"position {item.position} repeated"))
+        elif item.position > expected:
+            warnings.append(
+                ParseWarning(
+                    item.line.number,
+                    f"numbering skips from {expected - 1} to {item.position}",
+                )
+            )
+        expected = item.position + 1
+    return items
+
+
+def find_article(lines, first_item, warnings):
+    """(title, teaser item or None, index where the body starts) or None."""
+    head = [index for index in range(first_item) if not lines[index].blank]
+    if not head:
+        return None
+    if first_item < len(lines):
+        items, end = collect_items(lines, first_item)
+        h1 = lines[head[-1]]
+        # The teaser sits right under the h1; further down, numbered prose is body.
+        adjacent = head[-1] == first_item - 1 or len(head) <= 2
+        if h1.indent == 0 and adjacent and not any(item.has_time for item in items):
+            for index in head[1:-1]:
+                warnings.append(ParseWarning(lines[index].number, "skipped text before the h1"))
+            return h1.text, items[0], end
+    title_index = head[0]
+    h1_index = head[1] if len(head) > 1 else None
+    if h1_index is None:
+        return None
+    page_title, h1 = lines[title_index], lines[h1_index]
+    if h1.indent == 0 and h1.text.casefold() in page_title.text.casefold():
+        return h1.text, None, h1_index + 1
+    return None
+
+
+def parse_dump(data, *, captured_at=None, today=None):
+    """Parse a page dump (``bytes`` or ``str``) into a :class:`ParsedDump`.
+
+    ``captured_at`` (a date) fixes the year of the headlines; ``today`` is the
+    last resort for it. Raises :class:`DumpError` for what is not a dump.
+    """
+    text = decode(data)
+    if not text.strip():
+        raise DumpError("empty file")
+    lines = split_lines(text)
+    warnings = []
+    first_item = next((i for i, line in enumerate(lines) if line.item), len(lines))
+    found = find_article(lines, first_item, warnings)
+    article = None
+    list_start = find_list(lines, 0)
+    if found:
+        title, teaser, body_start = found
+        list_start = find_list(lines, body_start)
+        dek, dek_truncated, label = parse_teaser(teaser) if teaser else (None, False, None)
+        paragraphs, truncated = parse_body(lines[body_start:list_start])
+        article = ParsedArticle(
+            title=title,
+            dek=dek,
+            dek_truncated=dek_truncated,
+            region_label=label,
+            region=region_for(label),
+            paragraphs=paragraphs,
+            truncated=truncated,
+        )
+    else:
+        if list_start == len(lines):
+            first = next(line for line in lines if not line.blank)
+            raise DumpError("not a page dump: neither an article nor a headline list", first.number)
+        skipped = [line for line in lines[:list_start] if not line.blank][1:]
+        for line in skipped:
+            warnings.append(ParseWarning(line.number, "skipped text before the list"))
+    items = parse_list(lines[list_start:], warnings)
+    headlines = [parse_headline(item, warnings) for item in items]
+    years = dump_years(article, items)
+    date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
+    warnings.sort(key=lambda warning: warning.line)
+    return ParsedDump(article=article, headlines=headlines, warnings=warnings)
+
+
+def dump_years(article, items):
+    """Every year the dump's own text gives, per paragraph and per summary."""
+    texts = []
+    if article:
+        texts.append(article.title)
+        if article.dek:
+            texts.append(article.dek)
+        texts.extend(article.paragraphs)
+    for item in items:
+        texts.append(item.rest)
+        texts.append(" ".join(line.text for line in item.content))
+    return [year for text in texts for year in years_in(text)]
