@@ -19,7 +19,7 @@ $(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
 run: $(BIN)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) create_editor
-	$(MANAGE) import_samples
+	$(MANAGE) import_dump --publish samples/
 	@echo "Serving Newsroom on http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
 	$(MANAGE) runserver 127.0.0.1:8000
 

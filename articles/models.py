@@ -282,3 +282,28 @@ class Article(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+
+class DumpEdit(models.Model):
+    """One editor's correction of a dump's text; the raw bytes are never touched."""
+
+    dump = models.ForeignKey(Dump, on_delete=models.CASCADE, related_name="edits")
+    text = models.TextField("text after the edit")
+    diff = models.TextField("unified diff against the previous text", blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="edited by",
+    )
+    edited_at = models.DateTimeField("edited", default=timezone.now)
+
+    class Meta:
+        verbose_name = "dump edit"
+        verbose_name_plural = "dump edits"
+        ordering = ["dump", "edited_at", "id"]
+
+    def __str__(self):
+        return f"edit of {self.dump} at {self.edited_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,10 @@
 """Headlines aggregated from other outlets, and where each was seen."""
 
+import hashlib
+import re
+import unicodedata
+from datetime import UTC
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -7,6 +12,25 @@ from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
 from articles.models import Article, Dump, RegionTag, Source, TopicTag
+
+_QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″«»‹›"', "'"))
+_DASHES = re.compile(r"[\u2010-\u2015\u2212-]+")
+
+
+def normalize_title(title):
+    """Fold what differs between copies of one headline: case, spaces, quotes, dashes."""
+    text = unicodedata.normalize("NFKC", title).casefold().translate(_QUOTES)
+    return " ".join(_DASHES.sub("-", text).split())
+
+
+def title_key(title):
+    return hashlib.sha256(normalize_title(title).encode()).hexdigest()
+
+
+def fingerprint(title, published_at):
+    """One story copy: the normalised title and the publish time (UTC), hashed."""
+    moment = published_at.astimezone(UTC).isoformat() if published_at else "-"
+    return hashlib.sha256(f"{normalize_title(title)}|{moment}".encode()).hexdigest()
 
 
 class HeadlineRegion(ItemBase):
@@ -41,10 +65,22 @@ class Headline(models.Model):
     """
 
     title = models.CharField("title", max_length=500)
-    fingerprint = models.CharField("fingerprint", max_length=600, editable=False)
+    title_key = models.CharField(
+        "normalised title",
+        max_length=64,
+        editable=False,
+        db_index=True,
+        help_text="Hash of the title with case, spaces, quotes and dashes folded.",
+    )
+    fingerprint = models.CharField(
+        "fingerprint",
+        max_length=64,
+        editable=False,
+        help_text="Hash of the normalised title and publish time: one row per story copy.",
+    )
     story_key = models.CharField(
         "story group",
-        max_length=600,
+        max_length=64,
         blank=True,
         db_index=True,
         editable=False,
@@ -55,7 +91,7 @@ class Headline(models.Model):
     published_at = models.DateTimeField("published", null=True, blank=True)
     time_label = models.CharField("time as printed", max_length=40, blank=True)
     region_label = models.CharField("region as printed", max_length=40, blank=True)
-    credit = models.CharField("credit", max_length=500, blank=True)
+    credit = models.TextField("credit", blank=True)
     source = models.ForeignKey(
         Source,
         on_delete=models.SET_NULL,

@@ -555,21 +555,17 @@ def parse_dump(data, *, captured_at=None, today=None):
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
     items = parse_list(lines[list_start:], warnings)
     headlines = [parse_headline(item, warnings) for item in items]
-    years = dump_years(article, items)
+    years = dump_years(lines, article, items)
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
     return ParsedDump(article=article, headlines=headlines, warnings=warnings)
 
 
-def dump_years(article, items):
-    """Every year the dump's own text gives, per paragraph and per summary."""
-    texts = []
+def dump_years(lines, article, items):
+    """Every year the dump's own text gives: per line, paragraph and summary."""
+    texts = [line.text for line in lines]
     if article:
-        texts.append(article.title)
-        if article.dek:
-            texts.append(article.dek)
         texts.extend(article.paragraphs)
-    for item in items:
-        texts.append(item.rest)
-        texts.append(" ".join(line.text for line in item.content))
+        texts.append(article.dek or "")
+    texts.extend(" ".join(line.text for line in item.content) for item in items)
     return [year for text in texts for year in years_in(text)]

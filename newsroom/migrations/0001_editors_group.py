@@ -9,6 +9,7 @@ EDITOR_PERMISSIONS = [
     ("articles", "source", ("add", "change", "view")),
     ("articles", "sourcealias", ("add", "change", "view", "delete")),
     ("articles", "dump", ("add", "change", "view")),
+    ("articles", "dumpedit", ("view",)),
     ("articles", "regiontag", ("add", "change", "view", "delete")),
     ("articles", "topictag", ("add", "change", "view", "delete")),
     ("articles", "topickeyword", ("add", "change", "view", "delete")),

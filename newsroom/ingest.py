@@ -1,0 +1,505 @@
+"""The ingest service: the one place where parsed dumps become rows.
+
+The admin's ingest page and ``manage.py import_dump`` both call
+:func:`dump_ingest`. It keeps every dump's raw bytes, writes everything else
+for one dump in one transaction, never overwrites what an editor changed by
+hand (it reports the difference instead), and lets the database's unique
+constraints decide between concurrent imports of overlapping dumps.
+"""
+
+import difflib
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.models import (
+    Article,
+    ArticleRegion,
+    ArticleTopic,
+    Dump,
+    DumpEdit,
+    RegionTag,
+    TopicTag,
+)
+from articles.services import (
+    sources_resolve,
+    suggest_regions,
+    suggest_topics,
+    tags_attach,
+    tags_ensure,
+    topic_lexicon,
+    unique_slug,
+)
+from headlines.models import (
+    Headline,
+    HeadlineAppearance,
+    HeadlineRegion,
+    HeadlineTopic,
+    fingerprint,
+    title_key,
+)
+from newsroom.dumps import DumpError, decode, parse_dump
+
+logger = logging.getLogger(__name__)
+
+STORY_WINDOW = timedelta(hours=48)  # same title from several outlets: one story
+HEADLINE_MERGED_FIELDS = (
+    "title",
+    "summary",
+    "summary_truncated",
+    "time_label",
+    "region_label",
+    "credit",
+    "source_id",
+)
+
+
+class Status:
+    IMPORTED = "imported"
+    ALREADY = "already imported"
+    FAILED = "failed"
+    DRY_RUN = "dry run"
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self):
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class IngestResult:
+    """What one dump did (or, in a dry run, would do) to the database."""
+
+    filename: str
+    status: str
+    dump: Dump | None = None
+    parsed: object = None
+    articles: Tally = field(default_factory=Tally)
+    headlines: Tally = field(default_factory=Tally)
+    sources: Tally = field(default_factory=Tally)
+    tags_created: int = 0
+    conflicts: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    error: str = ""
+    error_line: int | None = None
+    created_objects: list = field(default_factory=list)
+    orphaned_headlines: list = field(default_factory=list)
+
+    @property
+    def failed(self):
+        return self.status == Status.FAILED
+
+    def counts(self):
+        return {
+            "articles": self.articles.as_dict(),
+            "headlines": self.headlines.as_dict(),
+            "sources": self.sources.as_dict(),
+            "tags_created": self.tags_created,
+            "conflicts": len(self.conflicts),
+        }
+
+
+class _RollBack(Exception):  # noqa: N818 - control flow for dry runs, never escapes
+    def __init__(self, result):
+        self.result = result
+
+
+def dump_ingest(
+    *,
+    data,
+    filename="",
+    user=None,
+    captured_at=None,
+    source=None,
+    publish=False,
+    dry_run=False,
+    time_zone=None,
+    dump=None,
+):
+    """Ingest one dump given as ``bytes`` (as received) or ``str``.
+
+    ``source`` names the outlet of the dump's article; ``publish`` publishes
+    it now; ``dry_run`` does all the work and rolls it back, so the result
+    says exactly what an import would create and update. ``dump`` re-ingests
+    an existing Dump row (after a parser fix or an edit of its text).
+    """
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    zone = ZoneInfo(time_zone) if time_zone else timezone.get_default_timezone()
+    if dump is None:
+        checksum = hashlib.sha256(raw).hexdigest()
+        dump = Dump.objects.filter(checksum=checksum).first()
+        if dump is not None and dump.status == Dump.Status.IMPORTED:
+            return IngestResult(filename=filename, status=Status.ALREADY, dump=dump)
+        if dump is None:
+            dump = Dump(raw=raw, checksum=checksum)
+        dump.text = ""  # a retry of failed bytes reads them afresh
+    dump.filename = filename or dump.filename
+    dump.uploaded_by = user if user is not None and user.is_authenticated else dump.uploaded_by
+    dump.captured_at = captured_at or dump.captured_at
+    was_stored = dump.pk is not None
+    result = IngestResult(filename=filename or dump.filename, status=Status.IMPORTED, dump=dump)
+    try:
+        parsed = parse_dump(
+            dump.text or raw, captured_at=dump.captured_at, today=timezone.now().astimezone(zone)
+        )
+    except DumpError as error:
+        return _fail(result, error.message, error.line, store=not dry_run)
+    result.parsed = parsed
+    result.warnings = parsed.warnings
+    try:
+        with transaction.atomic():
+            _write(result, parsed, zone=zone, source=source, publish=publish)
+            if dry_run:
+                raise _RollBack(result)
+    except _RollBack:
+        result.status = Status.DRY_RUN
+        if not was_stored:
+            result.dump = None  # it was never really saved
+        return result
+    except IntegrityError:
+        # Another import stored the same bytes first: it did this work.
+        stored = Dump.objects.filter(checksum=dump.checksum).first()
+        if stored is not None and stored.status == Dump.Status.IMPORTED:
+            return IngestResult(filename=result.filename, status=Status.ALREADY, dump=stored)
+        raise
+    except DatabaseError as error:
+        return _fail(result, f"database error, nothing imported: {error}", None, store=True)
+    except Exception as error:
+        # A bug must not lose the dump: keep it as failed, with the traceback logged.
+        logger.exception("ingest of %s failed", result.filename)
+        return _fail(result, f"internal error, nothing imported: {error!r}", None, store=True)
+    return result
+
+
+def dump_reparse(*, dump, user=None):
+    """Re-read a stored dump (after a parser fix) and import it again."""
+    return dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
+
+
+@transaction.atomic
+def dump_edit(*, dump, text, user=None):
+    """Store an editor's corrected text for a dump and re-import it.
+
+    The raw bytes stay exactly as received; each edit is kept with a diff.
+    """
+    previous = dump.text or _decoded(dump)
+    if text == previous:
+        return dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
+    diff = "".join(
+        difflib.unified_diff(
+            previous.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile="before",
+            tofile="after",
+        )
+    )
+    dump.text = text
+    if dump.pk:
+        dump.save(update_fields=["text"])
+    result = dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
+    DumpEdit.objects.create(dump=result.dump, text=text, diff=diff, edited_by=_person(user))
+    return result
+
+
+def _decoded(dump):
+    try:
+        return decode(bytes(dump.raw))
+    except DumpError:
+        return bytes(dump.raw).decode("latin-1")
+
+
+def _person(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _fail(result, message, line, *, store):
+    result.status = Status.FAILED
+    result.error = message
+    result.error_line = line
+    if store:
+        dump = result.dump
+        dump.status = Dump.Status.FAILED
+        dump.error = message
+        dump.error_line = line
+        dump.warnings = []
+        dump.counts = {}
+        try:
+            dump.save()
+        except IntegrityError:
+            # Stored meanwhile by a concurrent import of the same bytes.
+            result.dump = Dump.objects.get(checksum=dump.checksum)
+    return result
+
+
+def _write(result, parsed, *, zone, source, publish):
+    dump = result.dump
+    dump.status = Dump.Status.PARSED
+    dump.error, dump.error_line = "", None
+    dump.save()
+
+    credited = {h.source for h in parsed.headlines if h.source}
+    names = credited | ({source} if source else set())
+    sources, result.sources.created = sources_resolve(names=names)
+    lexicon = topic_lexicon()
+    if parsed.article:
+        _write_article(result, parsed.article, sources.get(source), publish, lexicon)
+    _write_headlines(result, parsed.headlines, sources, zone, lexicon)
+
+    dump.status = Dump.Status.IMPORTED
+    dump.warnings = [{"line": w.line, "message": w.message} for w in parsed.warnings]
+    dump.counts = result.counts()
+    dump.save(update_fields=["status", "warnings", "counts", "error", "error_line"])
+
+
+def _write_article(result, parsed, source, publish, lexicon):
+    title = parsed.title[:300]
+    slug = unique_slug(title, prefix="article")[:200]
+    wanted = {
+        "title": title,
+        "dek": parsed.dek or "",
+        "dek_truncated": parsed.dek_truncated,
+        "body": "\n\n".join(parsed.paragraphs),
+        "truncated": parsed.truncated,
+    }
+    if source is not None:
+        wanted["source_id"] = source.pk
+    match = Q(slug=slug) | Q(title=title, source=source)
+    article = Article.objects.filter(match).order_by("pk").first()
+    now = timezone.now()
+    if article is None:
+        article = Article(slug=slug, dump=result.dump, imported_at=now, **wanted)
+        if publish:
+            article.status, article.published_at = Article.Status.PUBLISHED, now
+        article.save()
+        result.articles.created += 1
+        result.created_objects.append(article)
+    else:
+        changed = _apply(article, wanted, result.conflicts)
+        if publish and article.status == Article.Status.DRAFT:
+            if "status" in article.edited_fields:
+                result.conflicts.append(f"{_label(article)}: status kept as the editor set it")
+            else:
+                article.status, article.published_at = Article.Status.PUBLISHED, now
+                changed.append("status")
+        if changed:
+            article.dump = result.dump
+            article.imported_at = now
+            article.save()
+            result.articles.updated += 1
+        else:
+            result.articles.unchanged += 1
+    regions = ([parsed.region] if parsed.region else []) + suggest_regions(title, parsed.dek)
+    topics = suggest_topics(lexicon, title, parsed.dek)
+    _tag(
+        [article], {article.pk: regions}, {article.pk: topics}, result, ArticleRegion, ArticleTopic
+    )
+
+
+def _label(obj):
+    return f"{obj._meta.verbose_name.capitalize()} {obj.pk} “{obj}”"
+
+
+def _apply(obj, wanted, conflicts):
+    """Set the wanted values, except fields an editor changed: those are reported."""
+    changed = []
+    for name, value in wanted.items():
+        current = getattr(obj, name)
+        if current == value:
+            continue
+        if name.removesuffix("_id") in obj.edited_fields:
+            conflicts.append(f"{_label(obj)}: the editor's {name} is kept (the dump differs)")
+            continue
+        setattr(obj, name, value)
+        changed.append(name)
+    return changed
+
+
+def _rank_text(text):
+    """Which of two copies of a text to keep: present, then longer, then by value."""
+    return (bool(text), len(text or ""), text or "")
+
+
+def _best_copy(copies):
+    """Merge every copy of one headline into the values it should have.
+
+    The choice depends only on the set of copies, never on their order, so
+    importing dumps in any order ends in the same rows.
+    """
+    summary = max(
+        copies,
+        key=lambda c: (
+            bool(c["summary"]),
+            not c["summary_truncated"],
+            len(c["summary"]),
+            c["summary"],
+        ),
+    )
+    credit = max(copies, key=lambda c: _rank_text(c["credit"]))
+    return {
+        "title": max(c["title"] for c in copies),
+        "summary": summary["summary"],
+        "summary_truncated": summary["summary_truncated"],
+        "time_label": max((c["time_label"] for c in copies), key=_rank_text),
+        "region_label": max((c["region_label"] for c in copies), key=_rank_text),
+        "credit": credit["credit"],
+        "source_id": credit["source_id"],
+    }
+
+
+def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
+    copies = {}  # fingerprint -> list of value dicts
+    positions = []  # (fingerprint, position)
+    regions, topics = {}, {}
+    for parsed in parsed_headlines:
+        published = timezone.make_aware(parsed.published_at, zone) if parsed.published_at else None
+        title = parsed.title[:500]
+        key = fingerprint(title, published)
+        copies.setdefault(key, []).append(
+            {
+                "title": title,
+                "title_key": title_key(title),
+                "published_at": published,
+                "summary": parsed.summary or "",
+                "summary_truncated": parsed.summary_truncated,
+                "time_label": parsed.time_label or "",
+                "region_label": parsed.region_label or "",
+                "credit": parsed.credit or "",
+                "source_id": sources[parsed.source].pk if parsed.source else None,
+            }
+        )
+        positions.append((key, parsed.position))
+        regions.setdefault(key, set()).update(
+            ([parsed.region] if parsed.region else [])
+            + suggest_regions(parsed.title, parsed.summary)
+        )
+        topics.setdefault(key, set()).update(suggest_topics(lexicon, parsed.title, parsed.summary))
+    existing = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    new_keys = [key for key in copies if key not in existing]
+    story_keys = _story_keys({key: copies[key][0] for key in new_keys})
+    Headline.objects.bulk_create(
+        [
+            Headline(
+                fingerprint=key,
+                title_key=copies[key][0]["title_key"],
+                story_key=story_keys[key],
+                published_at=copies[key][0]["published_at"],
+                **_best_copy(copies[key]),
+            )
+            for key in new_keys
+        ],
+        ignore_conflicts=True,
+    )
+    rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    to_update, changed_fields = [], set()
+    for key, headline in rows.items():
+        if key not in existing:
+            result.headlines.created += 1
+            result.created_objects.append(headline)
+            continue
+        best = _best_copy(copies[key] + [_values_of(headline)])
+        changed = _apply(headline, best, result.conflicts)
+        if changed:
+            to_update.append(headline)
+            changed_fields.update(changed)
+            result.headlines.updated += 1
+        else:
+            result.headlines.unchanged += 1
+    if to_update:
+        Headline.objects.bulk_update(to_update, sorted(changed_fields | {"updated_at"}))
+        for headline in to_update:
+            headline.updated_at = timezone.now()
+
+    dump = result.dump
+    appearances = {(rows[key].pk, position) for key, position in positions}
+    stale = [
+        (pk, headline_id)
+        for pk, headline_id, position in HeadlineAppearance.objects.filter(dump=dump).values_list(
+            "pk", "headline_id", "position"
+        )
+        if (headline_id, position) not in appearances
+    ]
+    if stale:
+        _drop_appearances(result, stale)
+    HeadlineAppearance.objects.bulk_create(
+        [HeadlineAppearance(headline_id=pk, dump=dump, position=pos) for pk, pos in appearances],
+        ignore_conflicts=True,
+    )
+    headlines = list(rows.values())
+    _tag(
+        headlines,
+        {rows[key].pk: names for key, names in regions.items()},
+        {rows[key].pk: names for key, names in topics.items()},
+        result,
+        HeadlineRegion,
+        HeadlineTopic,
+    )
+
+
+def _values_of(headline):
+    return {name: getattr(headline, name) for name in HEADLINE_MERGED_FIELDS}
+
+
+def _drop_appearances(result, stale):
+    """Remove a re-imported dump's old appearances; hide headlines seen nowhere else."""
+    HeadlineAppearance.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+    orphans = Headline.objects.filter(
+        pk__in={headline_id for _, headline_id in stale}, appearances__isnull=True
+    )
+    result.orphaned_headlines = list(orphans)
+    orphans.update(visible=False)
+
+
+def _story_keys(first_copies):
+    """Group new headlines with same-titled ones published within 48 hours."""
+    keys = {key: key for key in first_copies}
+    title_keys = {values["title_key"] for values in first_copies.values()}
+    if not title_keys:
+        return keys
+    known = list(
+        Headline.objects.filter(title_key__in=title_keys).values_list(
+            "title_key", "published_at", "story_key"
+        )
+    )
+    for key, values in sorted(first_copies.items()):
+        moment = values["published_at"]
+        for other_title, other_moment, other_story in known:
+            if other_title != values["title_key"]:
+                continue
+            if moment is None or other_moment is None or abs(moment - other_moment) <= STORY_WINDOW:
+                keys[key] = other_story
+                break
+        known.append((values["title_key"], moment, keys[key]))
+    return keys
+
+
+def _tag(objects, regions, topics, result, region_through, topic_through):
+    """Attach suggested region and topic tags, unless an editor set the object's tags."""
+    for model, through, suggestions, field_name in (
+        (RegionTag, region_through, regions, "region_tags"),
+        (TopicTag, topic_through, topics, "topic_tags"),
+    ):
+        allowed = {obj.pk for obj in objects if field_name not in obj.edited_fields}
+        names = {name for pk in allowed for name in suggestions.get(pk, ())}
+        if not names:
+            continue
+        tags, created = tags_ensure(model=model, names=names)
+        result.tags_created += created
+        tags_attach(
+            through=through,
+            pairs=[
+                (pk, tags[name.lower()])
+                for pk in allowed
+                for name in sorted(suggestions.get(pk, ()))
+            ],
+        )
