@@ -407,8 +407,13 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
             result.headlines.created += 1
             result.created_objects.append(headline)
             continue
-        best = _best_copy(copies[key] + [_values_of(headline)])
-        changed = _apply(headline, best, result.conflicts)
+        # Unedited fields merge with what the row already holds; edited ones
+        # are compared with this dump alone, to report a real difference.
+        merged = _best_copy(copies[key] + [_values_of(headline)])
+        from_dump = _best_copy(copies[key])
+        edited = {name for name in merged if name.removesuffix("_id") in headline.edited_fields}
+        wanted = {name: from_dump[name] if name in edited else merged[name] for name in merged}
+        changed = _apply(headline, wanted, result.conflicts)
         if changed:
             to_update.append(headline)
             changed_fields.update(changed)

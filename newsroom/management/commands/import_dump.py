@@ -68,9 +68,9 @@ class Command(BaseCommand):
         parser.add_argument("--time-zone", help="zone of the dumps' times (default: TIME_ZONE)")
 
     def handle(self, *args, paths, dry_run, captured_at, source, publish, time_zone, **options):
-        captured = capture_date(captured_at, "--captured-at") if captured_at else None
+        captured = capture_date(captured_at) if captured_at else None
         if time_zone:
-            parse_zone(time_zone, "--time-zone")
+            parse_zone(time_zone)
         files = dump_paths(paths)
         totals = Totals()
         progress = tqdm(files, unit="dump", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -89,17 +89,21 @@ class Command(BaseCommand):
                 )
             except CommandError as error:
                 totals.unreadable += 1
-                progress.write(f"FAILED  {error}", file=self.stdout)
+                self.report(progress, f"FAILED  {error}")
                 continue
             except DatabaseError as error:
                 raise CommandError(f"{label}: database unavailable: {error}") from None
             totals.add(result)
-            progress.write(describe(result), file=self.stdout)
+            self.report(progress, describe(result))
             for conflict in result.conflicts:
-                progress.write(f"        {conflict}", file=self.stdout)
+                self.report(progress, f"        {conflict}")
         self.stdout.write(totals.table(dry_run))
         if totals.failed:
             raise CommandError(f"{totals.failed} of {len(files)} dumps failed", returncode=1)
+
+    def report(self, progress, line):
+        with progress.external_write_mode():
+            self.stdout.write(line)
 
 
 class Totals:

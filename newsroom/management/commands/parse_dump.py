@@ -30,20 +30,25 @@ def dump_label(path):
     return "<stdin>" if path == "-" else path
 
 
-def capture_date(value, path):
+def argument_error(message, label=None):
+    """A bad command-line argument: exit status 2, the dump named when there is one."""
+    return CommandError(f"{label}: {message}" if label else message, returncode=2)
+
+
+def capture_date(value, label=None):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(
-            f"{dump_label(path)}: --captured-at {value!r}: expected a date as YYYY-MM-DD"
+        raise argument_error(
+            f"--captured-at {value!r}: expected a date as YYYY-MM-DD", label
         ) from None
 
 
-def parse_zone(name, path):
+def parse_zone(name, label=None):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(f"{dump_label(path)}: --time-zone {name!r}: unknown time zone") from None
+        raise argument_error(f"--time-zone {name!r}: unknown time zone", label) from None
 
 
 class Command(BaseCommand):
@@ -55,8 +60,9 @@ class Command(BaseCommand):
         parser.add_argument("--time-zone", help="zone of the times (default: TIME_ZONE)")
 
     def handle(self, *args, file, captured_at=None, time_zone=None, **options):
-        captured = capture_date(captured_at, file) if captured_at else None
-        zone = parse_zone(time_zone or settings.TIME_ZONE, file)
+        label = dump_label(file)
+        captured = capture_date(captured_at, label) if captured_at else None
+        zone = parse_zone(time_zone or settings.TIME_ZONE, label)
         data = read_input(file)
         try:
             parsed = parse_dump(data, captured_at=captured, today=datetime.now(zone).date())

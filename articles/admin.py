@@ -1,0 +1,240 @@
+"""The editors' desk for articles, sources and the tag vocabularies."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, Max
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import (
+    Article,
+    RegionTag,
+    Source,
+    SourceAlias,
+    TopicKeyword,
+    TopicTag,
+)
+from .services import source_merge
+
+STALE_AFTER = timezone.timedelta(days=7)
+
+
+class EditTrackingAdmin(admin.ModelAdmin):
+    """Remembers which fields a person changed, so that ingest never overwrites them."""
+
+    def save_model(self, request, obj, form, change):
+        if change and form.changed_data:
+            obj.edited_fields = sorted(set(obj.edited_fields) | set(form.changed_data))
+            obj.edited_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class SourceAliasInline(admin.TabularInline):
+    model = SourceAlias
+    extra = 1
+    fields = ["name"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "headline_count", "last_seen", "homepage_url"]
+    search_fields = ["name", "aliases__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [SourceAliasInline]
+    actions = ["merge_sources"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                headline_total=Count("headlines", distinct=True),
+                last_seen_at=Max("headlines__published_at"),
+            )
+        )
+
+    @admin.display(description="headlines", ordering="headline_total")
+    def headline_count(self, source):
+        return source.headline_total
+
+    @admin.display(description="last seen", ordering="last_seen_at")
+    def last_seen(self, source):
+        if source.last_seen_at is None:
+            return "never"
+        if timezone.now() - source.last_seen_at > STALE_AFTER:
+            return format_html(
+                '<strong class="stale" title="nothing seen for 7 days">{} (stale)</strong>',
+                source.last_seen_at.strftime("%Y-%m-%d"),
+            )
+        return source.last_seen_at.strftime("%Y-%m-%d %H:%M")
+
+    @admin.action(description="Merge selected sources into one…", permissions=["change"])
+    def merge_sources(self, request, queryset):
+        sources = list(queryset.order_by("name"))
+        if len(sources) < 2:
+            self.message_user(request, "Select at least two sources to merge.", messages.WARNING)
+            return None
+        if request.POST.get("confirm") == "yes":
+            keep = next((s for s in sources if str(s.pk) == request.POST.get("keep")), None)
+            if keep is None:
+                self.message_user(request, "Choose the source to keep.", messages.ERROR)
+            else:
+                for other in sources:
+                    if other.pk != keep.pk:
+                        source_merge(keep=keep, merge=other)
+                self.message_user(
+                    request, f"Merged {len(sources) - 1} sources into “{keep}”.", messages.SUCCESS
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge sources",
+            "opts": self.model._meta,
+            "sources": sources,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/articles/source/merge.html", context)
+
+
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "article_count", "headline_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                articles_total=Count("article_items", distinct=True),
+                headlines_total=Count("headline_items", distinct=True),
+            )
+        )
+
+    @admin.display(description="articles", ordering="articles_total")
+    def article_count(self, tag):
+        return tag.articles_total
+
+    @admin.display(description="headlines", ordering="headlines_total")
+    def headline_count(self, tag):
+        return tag.headlines_total
+
+
+@admin.register(RegionTag)
+class RegionTagAdmin(TagAdmin):
+    pass
+
+
+class TopicKeywordInline(admin.TabularInline):
+    model = TopicKeyword
+    extra = 3
+
+
+@admin.register(TopicTag)
+class TopicTagAdmin(TagAdmin):
+    inlines = [TopicKeywordInline]
+
+
+@admin.register(TopicKeyword)
+class TopicKeywordAdmin(admin.ModelAdmin):
+    list_display = ["keyword", "topic"]
+    list_filter = ["topic"]
+    search_fields = ["keyword", "topic__name"]
+    autocomplete_fields = ["topic"]
+
+
+@admin.register(Article)
+class ArticleAdmin(EditTrackingAdmin):
+    list_display = [
+        "title",
+        "status_label",
+        "regions",
+        "topics",
+        "source",
+        "truncated",
+        "published_at",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        "truncated",
+        ("region_tags", admin.RelatedOnlyFieldListFilter),
+        ("topic_tags", admin.RelatedOnlyFieldListFilter),
+        ("source", admin.RelatedOnlyFieldListFilter),
+        "published_at",
+    ]
+    search_fields = ["title", "dek"]
+    list_select_related = ["source"]
+    autocomplete_fields = ["source"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "published_at"
+    show_full_result_count = False
+    actions = ["publish_now", "unpublish"]
+    readonly_fields = ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
+        ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
+        ("Tags", {"fields": ["region_tags", "topic_tags"]}),
+        ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
+        (
+            "Provenance",
+            {
+                "classes": ["collapse"],
+                "fields": ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.published_at:
+            if article.published_at > timezone.now():
+                return format_html(
+                    '<span class="scheduled">scheduled {}</span>',
+                    article.published_at.strftime("%Y-%m-%d %H:%M"),
+                )
+            return "published"
+        return "draft"
+
+    @admin.display(description="regions")
+    def regions(self, article):
+        return ", ".join(tag.name for tag in article.region_tags.all())
+
+    @admin.display(description="topics")
+    def topics(self, article):
+        return ", ".join(tag.name for tag in article.topic_tags.all())
+
+    @admin.action(
+        description="Publish selected articles (a future publish time schedules them)",
+        permissions=["change"],
+    )
+    def publish_now(self, request, queryset):
+        now = timezone.now()
+        drafts = queryset.exclude(status=Article.Status.PUBLISHED, published_at__lte=now)
+        count = 0
+        for article in drafts:
+            article.status = Article.Status.PUBLISHED
+            article.published_at = (
+                article.published_at if article.published_at and article.published_at > now else now
+            )
+            article.edited_fields = sorted({*article.edited_fields, "status", "published_at"})
+            article.edited_at = now
+            article.save(update_fields=["status", "published_at", "edited_fields", "edited_at"])
+            count += 1
+        self.message_user(request, f"{count} articles published or scheduled.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected articles (back to draft)", permissions=["change"])
+    def unpublish(self, request, queryset):
+        count = 0
+        for article in queryset.filter(status=Article.Status.PUBLISHED):
+            article.status = Article.Status.DRAFT
+            article.edited_fields = sorted({*article.edited_fields, "status"})
+            article.edited_at = timezone.now()
+            article.save(update_fields=["status", "edited_fields", "edited_at"])
+            count += 1
+        self.message_user(request, f"{count} articles moved back to draft.", messages.SUCCESS)

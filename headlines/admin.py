@@ -1,0 +1,111 @@
+"""The editors' desk for aggregated headlines."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+
+from articles.admin import EditTrackingAdmin
+
+from .models import Headline, HeadlineAppearance
+
+
+class AppearanceInline(admin.TabularInline):
+    model = HeadlineAppearance
+    fields = ["dump", "position"]
+    readonly_fields = ["dump", "position"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Headline)
+class HeadlineAdmin(EditTrackingAdmin):
+    list_display = [
+        "title",
+        "source",
+        "region_label",
+        "published_at",
+        "visible",
+        "pinned",
+        "story",
+        "seen_in",
+    ]
+    list_editable = ["visible", "pinned"]
+    list_filter = [
+        "visible",
+        "pinned",
+        "summary_truncated",
+        ("source", admin.RelatedOnlyFieldListFilter),
+        ("region_tags", admin.RelatedOnlyFieldListFilter),
+        ("topic_tags", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["title", "credit"]
+    list_select_related = ["source"]
+    autocomplete_fields = ["source", "article"]
+    date_hierarchy = "published_at"
+    show_full_result_count = False
+    list_per_page = 100
+    inlines = [AppearanceInline]
+    actions = ["hide", "show", "pin", "unpin"]
+    readonly_fields = ["time_label", "story_key", "created_at", "edited_at", "edited_fields"]
+    fields = [
+        "title",
+        "summary",
+        "summary_truncated",
+        "published_at",
+        "time_label",
+        "region_label",
+        "credit",
+        "source",
+        "url",
+        "article",
+        "visible",
+        "pinned",
+        "region_tags",
+        "topic_tags",
+        "story_key",
+        "created_at",
+        "edited_at",
+        "edited_fields",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(appearance_total=Count("appearances"))
+
+    @admin.display(description="story", ordering="story_key")
+    def story(self, headline):
+        return headline.story_key[:8]
+
+    @admin.display(description="seen in", ordering="appearance_total")
+    def seen_in(self, headline):
+        return headline.appearance_total
+
+    def _set(self, request, queryset, message, **values):
+        # Sidebar switches are editorial decisions: ingest must not undo them.
+        headlines = list(queryset)
+        now = timezone.now()
+        for headline in headlines:
+            for name, value in values.items():
+                setattr(headline, name, value)
+            headline.edited_fields = sorted({*headline.edited_fields, *values})
+            headline.edited_at = now
+        Headline.objects.bulk_update(headlines, [*values, "edited_fields", "edited_at"])
+        self.message_user(request, f"{len(headlines)} headlines {message}.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected headlines from the sidebar", permissions=["change"])
+    def hide(self, request, queryset):
+        self._set(request, queryset, "hidden", visible=False)
+
+    @admin.action(description="Show selected headlines in the sidebar", permissions=["change"])
+    def show(self, request, queryset):
+        self._set(request, queryset, "shown", visible=True)
+
+    @admin.action(description="Pin selected headlines to the top", permissions=["change"])
+    def pin(self, request, queryset):
+        self._set(request, queryset, "pinned", pinned=True)
+
+    @admin.action(description="Unpin selected headlines", permissions=["change"])
+    def unpin(self, request, queryset):
+        self._set(request, queryset, "unpinned", pinned=False)
