@@ -63,7 +63,8 @@ def sources_resolve(*, names):
             SourceAlias.objects.filter(normalized__in=missing).values_list("normalized", "source")
         )
     sources = Source.objects.in_bulk(set(found.values()))
-    return {name: sources[found[key]] for key, name in wanted.items()}, created
+    by_name = {name: sources[found[normalize_name(name)]] for name in names if normalize_name(name)}
+    return by_name, created
 
 
 @transaction.atomic

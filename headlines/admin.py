@@ -74,6 +74,10 @@ class HeadlineAdmin(EditTrackingAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(appearance_total=Count("appearances"))
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The Dump page links to "the headlines of this dump".
+        return lookup == "appearances__dump" or super().lookup_allowed(lookup, value, request)
+
     @admin.display(description="story", ordering="story_key")
     def story(self, headline):
         return headline.story_key[:8]

@@ -94,6 +94,7 @@ class IngestResult:
     error: str = ""
     error_line: int | None = None
     created_objects: list = field(default_factory=list)
+    dropped_headlines: list = field(default_factory=list)
     orphaned_headlines: list = field(default_factory=list)
 
     @property
@@ -187,32 +188,47 @@ def dump_reparse(*, dump, user=None):
     return dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
 
 
-@transaction.atomic
-def dump_edit(*, dump, text, user=None):
+def dump_edit(*, dump, text, user=None, dry_run=False):
     """Store an editor's corrected text for a dump and re-import it.
 
-    The raw bytes stay exactly as received; each edit is kept with a diff.
+    The raw bytes stay exactly as received; each edit is kept with its diff.
+    ``dry_run`` shows what saving would do, headlines leaving the dump
+    included, and writes nothing.
     """
-    previous = dump.text or _decoded(dump)
-    if text == previous:
-        return dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
-    diff = "".join(
-        difflib.unified_diff(
-            previous.splitlines(keepends=True),
-            text.splitlines(keepends=True),
-            fromfile="before",
-            tofile="after",
-        )
-    )
-    dump.text = text
-    if dump.pk:
-        dump.save(update_fields=["text"])
-    result = dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
-    DumpEdit.objects.create(dump=result.dump, text=text, diff=diff, edited_by=_person(user))
+    try:
+        with transaction.atomic():
+            result = _edit(dump, text, user)
+            if dry_run:
+                raise _RollBack(result)
+    except _RollBack as rolled_back:
+        result = rolled_back.result
+        if not result.failed:
+            result.status = Status.DRY_RUN
+        dump.refresh_from_db()
     return result
 
 
-def _decoded(dump):
+def _edit(dump, text, user):
+    previous = dump_text(dump)
+    if text != previous:
+        diff = "".join(
+            difflib.unified_diff(
+                previous.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile="before",
+                tofile="after",
+            )
+        )
+        DumpEdit.objects.create(dump=dump, text=text, diff=diff, edited_by=_person(user))
+        dump.text = text
+        dump.save(update_fields=["text"])
+    return dump_ingest(data=dump.raw, filename=dump.filename, user=user, dump=dump)
+
+
+def dump_text(dump):
+    """The dump's current text: the editor's last edit, else the raw bytes decoded."""
+    if dump.text:
+        return dump.text
     try:
         return decode(bytes(dump.raw))
     except DumpError:
@@ -458,6 +474,9 @@ def _values_of(headline):
 def _drop_appearances(result, stale):
     """Remove a re-imported dump's old appearances; hide headlines seen nowhere else."""
     HeadlineAppearance.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+    result.dropped_headlines = list(
+        Headline.objects.filter(pk__in={headline_id for _, headline_id in stale})
+    )
     orphans = Headline.objects.filter(
         pk__in={headline_id for _, headline_id in stale}, appearances__isnull=True
     )

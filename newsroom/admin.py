@@ -1,0 +1,460 @@
+"""The editors' ingest desk: the Dump admin, the upload/paste page with its
+preview, and the dump text editor. Every write goes through newsroom.ingest."""
+
+import base64
+import binascii
+from datetime import date
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import get_valid_filename
+
+from articles.models import Dump, DumpEdit
+
+from .ingest import Status, dump_edit, dump_ingest, dump_reparse, dump_text
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input, each checked against the size limit."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".txt,text/plain"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        for upload in cleaned:
+            if upload.size > settings.DUMP_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"{upload.name} is {upload.size:,} bytes; a dump may be at most "
+                    f"{settings.DUMP_MAX_BYTES:,} bytes."
+                )
+        return cleaned
+
+
+class IngestOptionsForm(forms.Form):
+    captured_at = forms.DateField(
+        required=False,
+        label="Capture date",
+        help_text="Fixes the year of the headlines' times (YYYY-MM-DD).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    source = forms.CharField(
+        required=False, max_length=200, help_text="The outlet of the dumps' articles, if known."
+    )
+    publish = forms.BooleanField(required=False, help_text="Publish the articles at once.")
+
+
+class IngestForm(IngestOptionsForm):
+    files = MultipleFileField(required=False, label="Dump files")
+    text = forms.CharField(
+        required=False,
+        label="…or paste a dump",
+        widget=forms.Textarea(attrs={"rows": 12, "class": "vLargeTextField dump-text"}),
+    )
+    text_name = forms.CharField(
+        required=False, max_length=200, label="Name for the pasted dump", initial="pasted.txt"
+    )
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if len(text.encode("utf-8")) > settings.DUMP_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The pasted dump is over {settings.DUMP_MAX_BYTES:,} bytes."
+            )
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("files") and not cleaned.get("text", "").strip():
+            if not self.errors:
+                raise forms.ValidationError("Choose one or more dump files, or paste a dump.")
+        return cleaned
+
+    def dumps(self):
+        """(file name, raw bytes) for every dump given."""
+        found = [(upload.name, b"".join(upload.chunks())) for upload in self.cleaned_data["files"]]
+        if self.cleaned_data["text"].strip():
+            name = get_valid_filename(self.cleaned_data["text_name"] or "pasted.txt")
+            found.append((name, self.cleaned_data["text"].encode("utf-8")))
+        return found
+
+
+def pack(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def unpack(text):
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise PermissionDenied("The confirmed dumps were altered.") from None
+
+
+def offending_line(data, line):
+    """The text of one line of a dump, for showing beside its error or warning."""
+    if not line:
+        return ""
+    try:
+        lines = dump_text(Dump(raw=data)).splitlines()
+    except (ValueError, UnicodeError):
+        return ""
+    return lines[line - 1][:300] if 0 < line <= len(lines) else ""
+
+
+def annotate_lines(result, data):
+    """Warnings and error of a result, each with the text of its line."""
+    notes = [
+        {"line": w.line, "message": w.message, "text": offending_line(data, w.line)}
+        for w in result.warnings
+    ]
+    if result.failed:
+        notes.insert(
+            0,
+            {
+                "line": result.error_line,
+                "message": result.error,
+                "text": offending_line(data, result.error_line),
+                "error": True,
+            },
+        )
+    return notes
+
+
+class EditedFilter(admin.SimpleListFilter):
+    title = "edited by hand"
+    parameter_name = "edited"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "edited"), ("no", "as received")]
+
+    def queryset(self, request, queryset):
+        edited = Exists(DumpEdit.objects.filter(dump=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(edited)
+        if self.value() == "no":
+            return queryset.exclude(edited)
+        return queryset
+
+
+class DumpEditInline(admin.StackedInline):
+    model = DumpEdit
+    extra = 0
+    can_delete = False
+    fields = ["edited_by", "edited_at", "diff_view"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="diff")
+    def diff_view(self, edit):
+        return format_html('<pre class="dump-diff">{}</pre>', edit.diff)
+
+
+@admin.register(Dump)
+class DumpAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "status",
+        "articles_made",
+        "headlines_made",
+        "warning_count",
+        "edited",
+        "uploaded_by",
+        "ingested_at",
+    ]
+    list_filter = ["status", EditedFilter, "ingested_at"]
+    search_fields = ["filename", "checksum"]
+    list_select_related = ["uploaded_by"]
+    date_hierarchy = "ingested_at"
+    show_full_result_count = False
+    actions = ["reparse"]
+    inlines = [DumpEditInline]
+    fields = [
+        "filename",
+        "status",
+        "error_view",
+        "produced",
+        "warnings_view",
+        "raw_view",
+        "checksum",
+        "uploaded_by",
+        "ingested_at",
+        "captured_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .defer("raw", "text")
+            .annotate(was_edited=Exists(DumpEdit.objects.filter(dump=OuterRef("pk"))))
+        )
+
+    def has_add_permission(self, request):
+        return False  # dumps arrive through the ingest page
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    # -- columns and read-only fields ---------------------------------------
+
+    @admin.display(description="article")
+    def articles_made(self, dump):
+        tally = dump.counts.get("articles", {})
+        return _tally_text(tally)
+
+    @admin.display(description="headlines")
+    def headlines_made(self, dump):
+        return _tally_text(dump.counts.get("headlines", {}))
+
+    @admin.display(description="warnings")
+    def warning_count(self, dump):
+        return len(dump.warnings)
+
+    @admin.display(description="edited", boolean=True, ordering="was_edited")
+    def edited(self, dump):
+        return dump.was_edited
+
+    @admin.display(description="error")
+    def error_view(self, dump):
+        if not dump.error:
+            return "—"
+        where = f"line {dump.error_line}: " if dump.error_line else ""
+        return format_html('<strong class="errornote">{}{}</strong>', where, dump.error)
+
+    @admin.display(description="warnings")
+    def warnings_view(self, dump):
+        if not dump.warnings:
+            return "none"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="#L{}">line {}</a>: {}</li>',
+                ((w["line"], w["line"], w["message"]) for w in dump.warnings),
+            ),
+        )
+
+    @admin.display(description="produced")
+    def produced(self, dump):
+        articles = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:articles_article_change", args=[a.pk]), a.title)
+                for a in dump.articles.all()
+            ),
+        )
+        headline_count = dump.appearances.count()
+        headlines_url = (
+            reverse("admin:headlines_headline_changelist") + f"?appearances__dump={dump.pk}"
+        )
+        return format_html(
+            'Articles: {}<br><a href="{}">{} headlines</a> · <a href="{}">download the raw file</a>'
+            ' · <a href="{}">edit the text</a>',
+            articles or "none",
+            headlines_url,
+            headline_count,
+            reverse("admin:articles_dump_raw", args=[dump.pk]),
+            reverse("admin:articles_dump_edit", args=[dump.pk]),
+        )
+
+    @admin.display(description="text")
+    def raw_view(self, dump):
+        lines = dump_text(dump).splitlines()
+        return format_html(
+            '<ol class="dump-lines">{}</ol>',
+            format_html_join("", '<li id="L{}">{}</li>', enumerate(lines, start=1)),
+        )
+
+    # -- actions and pages -------------------------------------------------------
+
+    @admin.action(description="Re-parse and re-import selected dumps", permissions=["change"])
+    def reparse(self, request, queryset):
+        for dump in queryset:
+            result = dump_reparse(dump=dump, user=request.user)
+            level = messages.ERROR if result.failed else messages.SUCCESS
+            self.message_user(request, f"{dump}: {_result_text(result)}", level)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("ingest/", view(self.ingest_view), name="articles_dump_ingest"),
+            path("<int:pk>/raw/", view(self.raw_download_view), name="articles_dump_raw"),
+            path("<int:pk>/edit/", view(self.edit_text_view), name="articles_dump_edit"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **extra,
+        }
+
+    def raw_download_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        dump = get_object_or_404(Dump, pk=pk)
+        response = HttpResponse(bytes(dump.raw), content_type="application/octet-stream")
+        name = get_valid_filename(dump.filename.rsplit("/", 1)[-1] or f"dump-{dump.pk}.txt")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def ingest_view(self, request):
+        if not self.has_ingest_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("step") == "confirm":
+            return self._confirm(request)
+        form = IngestForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            return self._preview(request, form)
+        return TemplateResponse(
+            request,
+            "admin/articles/dump/ingest.html",
+            self._context(request, "Ingest dumps", form=form, max_bytes=settings.DUMP_MAX_BYTES),
+        )
+
+    def has_ingest_permission(self, request):
+        return request.user.has_perm("articles.add_dump")
+
+    def _preview(self, request, form):
+        options = _options(form.cleaned_data)
+        previews = []
+        for name, data in form.dumps():
+            result = dump_ingest(data=data, filename=name, dry_run=True, **options)
+            previews.append(
+                {"result": result, "notes": annotate_lines(result, data), "payload": pack(data)}
+            )
+        options_form = IngestOptionsForm(initial=form.cleaned_data)
+        return TemplateResponse(
+            request,
+            "admin/articles/dump/ingest_preview.html",
+            self._context(
+                request, "Check before importing", previews=previews, options_form=options_form
+            ),
+        )
+
+    def _confirm(self, request):
+        options_form = IngestOptionsForm(request.POST)
+        if not options_form.is_valid():
+            raise PermissionDenied("The confirmed options were altered.")
+        names = request.POST.getlist("name")
+        payloads = request.POST.getlist("payload")
+        results = []
+        for name, payload in zip(names, payloads, strict=False):
+            data = unpack(payload)
+            result = dump_ingest(
+                data=data, filename=name, user=request.user, **_options(options_form.cleaned_data)
+            )
+            results.append(
+                {
+                    "result": result,
+                    "notes": annotate_lines(result, data),
+                    "created": [_admin_link(obj) for obj in result.created_objects],
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/articles/dump/ingest_done.html",
+            self._context(request, "Import finished", results=results),
+        )
+
+    def edit_text_view(self, request, pk):
+        dump = get_object_or_404(Dump, pk=pk)
+        if not self.has_change_permission(request, dump):
+            raise PermissionDenied
+        text = request.POST.get("text", dump_text(dump)).replace("\r\n", "\n")
+        result = None
+        if request.method == "POST":
+            if len(text.encode("utf-8")) > settings.DUMP_MAX_BYTES:
+                self.message_user(request, "The text is over the size limit.", messages.ERROR)
+            elif request.POST.get("step") == "save":
+                result = dump_edit(dump=dump, text=text, user=request.user)
+                self.message_user(
+                    request,
+                    f"{dump}: {_result_text(result)}",
+                    messages.ERROR if result.failed else messages.SUCCESS,
+                )
+                if not result.failed:
+                    return redirect("admin:articles_dump_change", dump.pk)
+            else:
+                result = dump_edit(dump=dump, text=text, user=request.user, dry_run=True)
+        data = text.encode("utf-8")
+        notes = annotate_lines(result, data) if result else _stored_notes(dump)
+        return TemplateResponse(
+            request,
+            "admin/articles/dump/edit_text.html",
+            self._context(
+                request,
+                f"Edit the text of {dump}",
+                original=dump,
+                dump=dump,
+                text=text,
+                lines=text.split("\n"),
+                result=result,
+                notes=notes,
+            ),
+        )
+
+
+def _admin_link(obj):
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return meta.verbose_name, url, str(obj)
+
+
+def _stored_notes(dump):
+    notes = [{"line": w["line"], "message": w["message"]} for w in dump.warnings]
+    if dump.error:
+        notes.insert(0, {"line": dump.error_line, "message": dump.error, "error": True})
+    return notes
+
+
+def _options(cleaned):
+    captured_at = cleaned.get("captured_at")
+    return {
+        "captured_at": captured_at if isinstance(captured_at, date) else None,
+        "source": cleaned.get("source") or None,
+        "publish": bool(cleaned.get("publish")),
+    }
+
+
+def _tally_text(tally):
+    if not tally:
+        return "—"
+    return f"{tally.get('created', 0)} new, {tally.get('updated', 0)} updated"
+
+
+def _result_text(result):
+    if result.failed:
+        where = f"line {result.error_line}: " if result.error_line else ""
+        return f"failed — {where}{result.error}"
+    if result.status == Status.ALREADY:
+        return "already imported, nothing changed"
+    text = (
+        f"{result.status}: articles {result.articles.created} new, {result.articles.updated} "
+        f"updated; headlines {result.headlines.created} new, {result.headlines.updated} updated"
+    )
+    if result.conflicts:
+        text += f"; {len(result.conflicts)} editor edits kept"
+    if result.orphaned_headlines:
+        text += f"; {len(result.orphaned_headlines)} headlines now in no dump were hidden"
+    return text

@@ -1,0 +1,255 @@
+"""The editors' desk, driven as an editor would with the test client."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from articles.models import Article, Dump, Source
+from headlines.models import Headline
+from newsroom.ingest import dump_ingest
+
+XSS_DUMP = (
+    "Latest headlines\n\n"
+    '  1. <script>alert("title")</script> - Gulf\n'
+    "    03.28 / 21:10\n"
+    '    "><img src=x onerror=alert(1)> summary. © <b onmouseover=alert(2)>Evil Wire</b> 2017\n'
+    "  2. Second one - Gulf\n"
+    "    03.28 / 21:00\n"
+    "    Plain summary. © Calm Wire 2017\n"
+)
+HEADLINE_ONLY = (
+    "Latest headlines\n\n"
+    "  1. Gulf carriers add routes to Africa - Gulf\n"
+    "    03.29 / 08:00\n"
+    "    Airlines expand. © Gulf Wire 2017. All rights reserved.\n"
+    "  3. Tunisian start-ups look to Europe - North Afric\n"
+    "    03.29 / 07:30\n"
+    "    Founders head north… © GULF WIRE 2017\n"
+)
+
+
+def upload(name, content):
+    data = content if isinstance(content, bytes) else content.encode()
+    return SimpleUploadedFile(name, data, content_type="text/plain")
+
+
+@pytest.fixture
+def desk(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.mark.django_db
+def test_an_editor_ingests_three_dumps_with_a_preview_then_curates(desk, sample_bytes):
+    ingest_url = reverse("admin:articles_dump_ingest")
+    assert desk.get(ingest_url).status_code == 200
+
+    preview = desk.post(
+        ingest_url,
+        {
+            "step": "preview",
+            "files": [
+                upload("000.txt", sample_bytes),
+                upload("001.txt", HEADLINE_ONLY),
+                upload("002.txt", XSS_DUMP),
+            ],
+            "text": "",
+        },
+    )
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "The coming Iran-US confrontation in Iraq" in page
+    assert "numbering skips from 1 to 3" in page  # a warning, with its line
+    assert "Importing would" in page
+    assert Dump.objects.count() == 0 and Headline.objects.count() == 0
+
+    payloads = re.findall(r'name="payload" value="([^"]+)"', page)
+    names = re.findall(r'name="name" value="([^"]+)"', page)
+    done = desk.post(
+        ingest_url,
+        {"step": "confirm", "payload": payloads, "name": names, "captured_at": "", "source": ""},
+    )
+    assert done.status_code == 200
+    assert Dump.objects.filter(status=Dump.Status.IMPORTED).count() == 3
+    article = Article.objects.get()
+    assert reverse("admin:articles_article_change", args=[article.pk]) in done.content.decode()
+
+    # Tag and publish the article.
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    form = desk.get(change)
+    assert form.status_code == 200
+    response = desk.post(
+        change,
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "dek": article.dek,
+            "body": article.body,
+            "truncated": "on",
+            "status": "published",
+            "published_at_0": "2017-03-29",
+            "published_at_1": "10:00:00",
+            "region_tags": "Middle East, Iraq",
+            "topic_tags": "Security, Diplomacy",
+            "dek_truncated": "on",
+            "lead_image_alt": "",
+            "lead_image_credit": "",
+            "source_url": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    article.refresh_from_db()
+    assert article.is_live
+    assert set(article.topic_tags.names()) == {"Security", "Diplomacy"}
+    assert "topic_tags" in article.edited_fields
+
+    # Hide one headline, pin another.
+    changelist = reverse("admin:headlines_headline_changelist")
+    first, second = Headline.objects.order_by("-published_at", "pk")[:2]
+    desk.post(changelist, {"action": "hide", "_selected_action": [first.pk]})
+    desk.post(changelist, {"action": "pin", "_selected_action": [second.pk]})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.visible is False and second.pinned is True
+    assert {"visible"} <= set(first.edited_fields)
+
+    # Merge two spellings of one outlet (they already resolve to one: add another).
+    extra = Source.objects.create(name="Gulf Wire Ltd", slug="gulf-wire-ltd")
+    gulf_wire = Source.objects.get(name="Gulf Wire")
+    sources_url = reverse("admin:articles_source_changelist")
+    confirm_page = desk.post(
+        sources_url, {"action": "merge_sources", "_selected_action": [gulf_wire.pk, extra.pk]}
+    )
+    assert "Choose the source to keep" in confirm_page.content.decode()
+    desk.post(
+        sources_url,
+        {
+            "action": "merge_sources",
+            "_selected_action": [gulf_wire.pk, extra.pk],
+            "confirm": "yes",
+            "keep": gulf_wire.pk,
+        },
+    )
+    assert not Source.objects.filter(pk=extra.pk).exists()
+
+    # The dashboard with its chart.
+    index = desk.get(reverse("admin:index")).content.decode()
+    assert "<svg" in index and "Headlines per day" in index
+
+
+@pytest.mark.django_db
+def test_a_failed_dump_shows_its_error_line_and_text_and_is_stored(desk):
+    ingest_url = reverse("admin:articles_dump_ingest")
+    prose = "Plain prose.\n\nNo list at all.\n"
+    preview = desk.post(ingest_url, {"step": "preview", "text": prose, "text_name": "bad.txt"})
+    assert "not a page dump" in preview.content.decode()
+    assert "Plain prose." in preview.content.decode()
+    payloads = re.findall(r'name="payload" value="([^"]+)"', preview.content.decode())
+    desk.post(ingest_url, {"step": "confirm", "payload": payloads, "name": ["bad.txt"]})
+    dump = Dump.objects.get()
+    assert dump.status == Dump.Status.FAILED and dump.error_line == 1
+    detail = desk.get(reverse("admin:articles_dump_change", args=[dump.pk])).content.decode()
+    assert "not a page dump" in detail and 'id="L1"' in detail
+
+
+@pytest.mark.django_db
+def test_uploads_over_the_size_limit_get_a_clear_message(desk, settings):
+    settings.DUMP_MAX_BYTES = 100
+    response = desk.post(
+        reverse("admin:articles_dump_ingest"),
+        {"step": "preview", "files": [upload("big.txt", "x" * 500)]},
+    )
+    assert "a dump may be at most 100 bytes" in response.content.decode()
+    assert Dump.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_dump_text_from_a_dump_is_escaped_on_every_admin_page(desk):
+    result = dump_ingest(data=XSS_DUMP, filename="xss.txt")
+    headline = Headline.objects.get(title__startswith="<script>")
+    source = Source.objects.get(name__contains="Evil")
+    pages = [
+        reverse("admin:headlines_headline_changelist"),
+        reverse("admin:headlines_headline_change", args=[headline.pk]),
+        reverse("admin:articles_source_changelist"),
+        reverse("admin:articles_source_change", args=[source.pk]),
+        reverse("admin:articles_dump_change", args=[result.dump.pk]),
+        reverse("admin:articles_dump_edit", args=[result.dump.pk]),
+        reverse("admin:articles_dump_changelist"),
+    ]
+    for url in pages:
+        page = desk.get(url).content.decode()
+        assert "<script>alert(" not in page, url
+        assert "<img src=x onerror" not in page, url
+        assert "<b onmouseover" not in page, url
+    preview = desk.post(
+        reverse("admin:articles_dump_ingest"), {"step": "preview", "text": XSS_DUMP + "\n"}
+    ).content.decode()
+    assert "<script>alert(" not in preview and "&lt;script&gt;" in preview
+
+
+@pytest.mark.django_db
+def test_staff_without_editor_permissions_get_403(client, django_user_model, sample_bytes):
+    staff = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_source"))
+    client.force_login(staff)
+    assert client.get(reverse("admin:articles_dump_ingest")).status_code == 403
+    dump_ingest(data=sample_bytes, filename="000.txt")
+    dump = Dump.objects.get()
+    assert client.get(reverse("admin:articles_dump_edit", args=[dump.pk])).status_code == 403
+    sources = list(Source.objects.values_list("pk", flat=True)[:2])
+    response = client.post(
+        reverse("admin:articles_source_changelist"),
+        {
+            "action": "merge_sources",
+            "_selected_action": sources,
+            "confirm": "yes",
+            "keep": sources[0],
+        },
+    )
+    assert Source.objects.count() == 6  # nothing merged
+    assert response.status_code in (200, 302, 403)
+
+
+@pytest.mark.django_db
+def test_editors_can_change_articles_but_not_delete_sources_or_reach_users(desk, editor):
+    dump_ingest(data=XSS_DUMP, filename="x.txt")
+    source = Source.objects.first()
+    assert editor.has_perm("articles.change_article")
+    assert not editor.has_perm("articles.delete_source")
+    assert desk.get(reverse("admin:articles_source_delete", args=[source.pk])).status_code == 403
+    assert desk.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_editing_a_failed_dump_fixes_it(desk):
+    result = dump_ingest(data="Prose only.\n\nNothing else.\n", filename="f.txt")
+    edit_url = reverse("admin:articles_dump_edit", args=[result.dump.pk])
+    fixed = HEADLINE_ONLY
+    preview = desk.post(edit_url, {"step": "preview", "text": fixed})
+    assert "Importing would" in preview.content.decode()
+    assert Headline.objects.count() == 0
+    saved = desk.post(edit_url, {"step": "save", "text": fixed})
+    assert saved.status_code == 302
+    dump = Dump.objects.get()
+    assert dump.status == Dump.Status.IMPORTED and Headline.objects.count() == 2
+    assert bytes(dump.raw) == b"Prose only.\n\nNothing else.\n"
+    raw = desk.get(reverse("admin:articles_dump_raw", args=[dump.pk]))
+    assert raw.content == b"Prose only.\n\nNothing else.\n"
+
+
+@pytest.mark.django_db
+def test_changelists_take_a_fixed_number_of_queries(desk, django_assert_max_num_queries):
+    for n in range(3):
+        dump_ingest(data=XSS_DUMP.replace("Second one", f"Second {n}"), filename=f"{n}.txt")
+    for url in (
+        reverse("admin:headlines_headline_changelist"),
+        reverse("admin:articles_article_changelist"),
+        reverse("admin:articles_dump_changelist"),
+        reverse("admin:articles_source_changelist"),
+    ):
+        with django_assert_max_num_queries(14):
+            assert desk.get(url).status_code == 200
