@@ -33,7 +33,12 @@ def sources_resolve(*, names):
     same source: the unique constraints decide and the rows are read back. A
     fixed number of queries for any number of names.
     """
-    wanted = {normalize_name(name): name for name in names if normalize_name(name)}
+    wanted = {}
+    # Of several spellings in one batch, name a new Source by the most
+    # "normal" one (not all caps), whatever order they came in.
+    for name in sorted(names, key=lambda n: (n.isupper(), n.islower(), n), reverse=True):
+        if normalize_name(name):
+            wanted[normalize_name(name)] = name
     if not wanted:
         return {}, 0
     found = dict(
