@@ -400,7 +400,11 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
             + suggest_regions(parsed.title, parsed.summary)
         )
         topics.setdefault(key, set()).update(suggest_topics(lexicon, parsed.title, parsed.summary))
+    dump = result.dump
+    previous = list(HeadlineAppearance.objects.filter(dump=dump).select_related("headline"))
     existing = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    reused = _corrected_headlines(previous, positions, copies, existing)
+    existing.update(reused)
     new_keys = [key for key in copies if key not in existing]
     story_keys = _story_keys({key: copies[key][0] for key in new_keys})
     Headline.objects.bulk_create(
@@ -425,8 +429,8 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
             continue
         # Unedited fields merge with what the row already holds; edited ones
         # are compared with this dump alone, to report a real difference.
-        merged = _best_copy(copies[key] + [_values_of(headline)])
         from_dump = _best_copy(copies[key])
+        merged = from_dump if key in reused else _best_copy(copies[key] + [_values_of(headline)])
         edited = {name for name in merged if name.removesuffix("_id") in headline.edited_fields}
         wanted = {name: from_dump[name] if name in edited else merged[name] for name in merged}
         changed = _apply(headline, wanted, result.conflicts)
@@ -441,14 +445,11 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         for headline in to_update:
             headline.updated_at = timezone.now()
 
-    dump = result.dump
     appearances = {(rows[key].pk, position) for key, position in positions}
     stale = [
-        (pk, headline_id)
-        for pk, headline_id, position in HeadlineAppearance.objects.filter(dump=dump).values_list(
-            "pk", "headline_id", "position"
-        )
-        if (headline_id, position) not in appearances
+        (appearance.pk, appearance.headline_id)
+        for appearance in previous
+        if (appearance.headline_id, appearance.position) not in appearances
     ]
     if stale:
         _drop_appearances(result, stale)
@@ -465,6 +466,27 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         HeadlineRegion,
         HeadlineTopic,
     )
+
+
+def _corrected_headlines(previous, positions, copies, existing):
+    """Headlines of a re-imported dump whose line was corrected, by new fingerprint.
+
+    When an edit changes a headline's title or time, the copy at that position
+    is the same story: it keeps its row (and its editors' changes) instead of
+    becoming a new Headline and leaving the old one behind.
+    """
+    gone = {a.position: a.headline for a in previous if a.headline.fingerprint not in copies}
+    reused = {}
+    for key, position in positions:
+        old = gone.pop(position, None)
+        if old is not None and key not in existing and key not in reused:
+            old.fingerprint = key
+            old.title_key = copies[key][0]["title_key"]
+            old.published_at = copies[key][0]["published_at"]
+            reused[key] = old
+    if reused:
+        Headline.objects.bulk_update(reused.values(), ["fingerprint", "title_key", "published_at"])
+    return reused
 
 
 def _values_of(headline):

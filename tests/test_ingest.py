@@ -197,20 +197,41 @@ def test_a_two_hundred_headline_dump_takes_a_fixed_number_of_queries(
 
 
 @pytest.mark.django_db
-def test_an_edited_dump_keeps_its_raw_bytes_and_drops_vanished_headlines():
-    text = headline_list("Alpha", "Beta")
-    result = dump_ingest(data=text, filename="a.txt")
-    dump = result.dump
+def test_an_edited_dump_keeps_its_raw_bytes_and_corrects_headlines_in_place():
+    text = headline_list("Alpha", "Beta", "Gamma")
+    dump = dump_ingest(data=text, filename="a.txt").dump
+    beta = Headline.objects.get(title="Beta")
     fixed = text.replace("  2. Beta - Middle Easte", "  2. Beta corrected - Middle Easte")
     edited = dump_edit(dump=dump, text=fixed)
     assert edited.status == Status.IMPORTED
+    beta.refresh_from_db()
+    assert beta.title == "Beta corrected" and beta.visible
+    assert Headline.objects.count() == 3
     dump.refresh_from_db()
-    assert bytes(dump.raw) == text.encode()
-    assert dump.text == fixed
-    assert dump.edits.count() == 1 and "Beta corrected" in dump.edits.get().diff
+    assert bytes(dump.raw) == text.encode() and dump.text == fixed
+
+    # A line removed from the dump: its headline, now in no dump, is hidden.
+    shorter = "\n".join(line for line in fixed.split("\n") if "Gamma" not in line)
+    edited = dump_edit(dump=dump, text=shorter.replace("    03.28 / 21:48\n", ""))
+    gamma = Headline.objects.get(title="Gamma")
+    assert gamma.visible is False and gamma in edited.orphaned_headlines
+    assert [bytes(dump.raw)] == [text.encode()]
+    assert dump.edits.count() == 2
+    assert "Beta corrected" in dump.edits.order_by("pk").first().diff
+
+
+@pytest.mark.django_db
+def test_an_edit_does_not_overwrite_a_title_an_editor_changed():
+    text = headline_list("Alpha", "Beta")
+    dump = dump_ingest(data=text, filename="a.txt").dump
     beta = Headline.objects.get(title="Beta")
-    assert beta.visible is False and beta in edited.orphaned_headlines
-    assert Headline.objects.get(title="Beta corrected").visible
+    beta.title, beta.edited_fields = "Beta (editor)", ["title"]
+    beta.save()
+    result = dump_edit(dump=dump, text=text.replace("2. Beta -", "2. Beta fixed -"))
+    beta.refresh_from_db()
+    assert beta.title == "Beta (editor)"
+    assert Headline.objects.count() == 2
+    assert any("title" in conflict for conflict in result.conflicts)
 
 
 @pytest.mark.django_db
