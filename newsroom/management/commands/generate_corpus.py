@@ -1,0 +1,162 @@
+"""manage.py generate_corpus: a large, realistic, deterministic corpus for load tests.
+
+It writes rows in bulk (it is test data, not parsed dumps, so it does not go
+through the ingest service): articles of about 6,700 characters in 12
+paragraphs with 1-2 region and 1-3 topic tags, and headlines of which 90 %
+carry a region, spread over sources, times and tags.
+"""
+
+import hashlib
+import random
+import time
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, ArticleRegion, ArticleTopic, RegionTag, Source, TopicTag
+from articles.services import tags_ensure
+from headlines.models import Headline, HeadlineRegion, HeadlineTopic
+
+REGIONS = ["Middle East", "North Africa", "Gulf", "Levant", "Europe", "Africa", "Asia", "Americas"]
+TOPICS = ["Politics", "Security", "Economy", "Energy", "Diplomacy", "Sport", "Culture", "Media"]
+WORDS = (
+    "government minister talks border oil prices water ceasefire election parliament "
+    "protest court economy growth exports investment airline port refugees reform "
+    "budget central bank inflation summit delegation agreement security forces city "
+    "province reconstruction energy grid drought harvest tourism start-up league coach"
+).split()
+BATCH = 5000
+
+
+class Command(BaseCommand):
+    help = "Generate N articles and M headlines of realistic size (bulk, deterministic)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, default=1000)
+        parser.add_argument("--headlines", type=int, default=100_000)
+        parser.add_argument("--sources", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=2017)
+
+    def handle(self, *args, articles, headlines, sources, seed, **options):
+        if min(articles, headlines, sources) < 0 or headlines > 5_000_000:
+            raise CommandError("Counts must be positive; at most 5,000,000 headlines.")
+        started = time.monotonic()
+        corpus_generate(
+            articles=articles, headlines=headlines, sources=sources, seed=seed, out=self.stdout
+        )
+        self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
+
+
+def sentence(rng, words=14):
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def corpus_generate(*, articles, headlines, sources, seed, out=None):
+    rng = random.Random(seed)
+    now = timezone.now()
+    with transaction.atomic():
+        region_tags, _ = tags_ensure(model=RegionTag, names=REGIONS)
+        topic_tags, _ = tags_ensure(model=TopicTag, names=TOPICS)
+        regions = [region_tags[name.lower()] for name in REGIONS]
+        topics = [topic_tags[name.lower()] for name in TOPICS]
+        Source.objects.bulk_create(
+            [
+                Source(name=f"Corpus Wire {n}", slug=f"corpus-wire-{seed}-{n}")
+                for n in range(sources)
+            ],
+            ignore_conflicts=True,
+        )
+        source_ids = list(
+            Source.objects.filter(slug__startswith=f"corpus-wire-{seed}-").values_list(
+                "pk", flat=True
+            )
+        )
+    _articles(rng, articles, seed, now, regions, topics, out)
+    _headlines(rng, headlines, seed, now, regions, topics, source_ids, out)
+
+
+def _articles(rng, count, seed, now, regions, topics, out):
+    for start in range(0, count, BATCH):
+        rows = []
+        for n in range(start, min(start + BATCH, count)):
+            paragraphs = [
+                " ".join(sentence(rng, rng.randint(12, 16)) for _ in range(5)) for _ in range(12)
+            ]
+            rows.append(
+                Article(
+                    title=f"{sentence(rng, 8)[:-1]} ({seed}-{n})",
+                    slug=f"corpus-{seed}-{n}",
+                    dek=sentence(rng, 24),
+                    body="\n\n".join(paragraphs),
+                    status=Article.Status.PUBLISHED,
+                    published_at=now - timedelta(minutes=37 * n + 1),
+                )
+            )
+        with transaction.atomic():
+            Article.objects.bulk_create(rows, ignore_conflicts=True)
+            made = dict(
+                Article.objects.filter(slug__in=[a.slug for a in rows]).values_list("slug", "pk")
+            )
+            ArticleRegion.objects.bulk_create(
+                [
+                    ArticleRegion(content_object_id=made[a.slug], tag=tag)
+                    for a in rows
+                    for tag in rng.sample(regions, rng.randint(1, 2))
+                ],
+                ignore_conflicts=True,
+            )
+            ArticleTopic.objects.bulk_create(
+                [
+                    ArticleTopic(content_object_id=made[a.slug], tag=tag)
+                    for a in rows
+                    for tag in rng.sample(topics, rng.randint(1, 3))
+                ],
+                ignore_conflicts=True,
+            )
+        if out:
+            out.write(f"articles: {min(start + BATCH, count):,} / {count:,}")
+
+
+def _headlines(rng, count, seed, now, regions, topics, source_ids, out):
+    for start in range(0, count, BATCH):
+        rows, tags = [], []
+        for n in range(start, min(start + BATCH, count)):
+            title = f"{sentence(rng, rng.randint(7, 12))[:-1]} #{seed}-{n}"
+            key = hashlib.sha256(f"corpus|{seed}|{n}".encode()).hexdigest()
+            region = rng.choice(regions) if rng.random() < 0.9 else None
+            published = now - timedelta(seconds=90 * n + 30)
+            rows.append(
+                Headline(
+                    title=title,
+                    title_key=key,
+                    fingerprint=key,
+                    story_key=key,
+                    summary=" ".join(sentence(rng) for _ in range(2)),
+                    summary_truncated=rng.random() < 0.4,
+                    published_at=published,
+                    time_label=timezone.localtime(published).strftime("%m.%d / %H:%M"),
+                    region_label=region.name[:12] if region else "",
+                    source_id=rng.choice(source_ids) if source_ids and rng.random() < 0.6 else None,
+                )
+            )
+            tags.append((key, region, rng.choice(topics)))
+        with transaction.atomic():
+            Headline.objects.bulk_create(rows, ignore_conflicts=True)
+            made = dict(
+                Headline.objects.filter(fingerprint__in=[h.fingerprint for h in rows]).values_list(
+                    "fingerprint", "pk"
+                )
+            )
+            HeadlineRegion.objects.bulk_create(
+                [HeadlineRegion(content_object_id=made[k], tag=r) for k, r, _ in tags if r],
+                ignore_conflicts=True,
+            )
+            HeadlineTopic.objects.bulk_create(
+                [HeadlineTopic(content_object_id=made[k], tag=t) for k, _, t in tags],
+                ignore_conflicts=True,
+            )
+        if out:
+            out.write(f"headlines: {min(start + BATCH, count):,} / {count:,}")
