@@ -1,9 +1,12 @@
 """The editors' desk for articles, sources and the tag vocabularies."""
 
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Count, Max
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from .models import (
@@ -17,6 +20,33 @@ from .models import (
 from .services import source_merge
 
 STALE_AFTER = timezone.timedelta(days=7)
+COUNT_BOUND = 10_000
+
+
+class BoundedCountPaginator(Paginator):
+    """Pages of a big table without counting all of it.
+
+    Counts exactly up to COUNT_BOUND rows (a LIMITed subquery, cheap on any
+    database); past that, an unfiltered PostgreSQL table gives its planner
+    estimate and anything else is shown as COUNT_BOUND rows.
+    """
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        bounded = queryset.order_by()[: COUNT_BOUND + 1].count()
+        if bounded <= COUNT_BOUND:
+            return bounded
+        connection = connections[queryset.db]
+        if connection.vendor == "postgresql" and not queryset.query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [queryset.model._meta.db_table],
+                )
+                (estimate,) = cursor.fetchone()
+            return max(estimate, COUNT_BOUND)
+        return COUNT_BOUND
 
 
 class EditTrackingAdmin(admin.ModelAdmin):
@@ -172,6 +202,7 @@ class ArticleAdmin(EditTrackingAdmin):
     date_hierarchy = "published_at"
     show_full_result_count = False
     actions = ["publish_now", "unpublish"]
+    paginator = BoundedCountPaginator
     readonly_fields = ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 
-from articles.admin import EditTrackingAdmin
+from articles.admin import BoundedCountPaginator, EditTrackingAdmin
 
 from .models import Headline, HeadlineAppearance
 
@@ -47,6 +47,7 @@ class HeadlineAdmin(EditTrackingAdmin):
     date_hierarchy = "published_at"
     show_full_result_count = False
     list_per_page = 100
+    paginator = BoundedCountPaginator
     inlines = [AppearanceInline]
     actions = ["hide", "show", "pin", "unpin"]
     readonly_fields = ["time_label", "story_key", "created_at", "edited_at", "edited_fields"]

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_valid_filename
 
+from articles.admin import BoundedCountPaginator
 from articles.models import Dump, DumpEdit
 
 from .ingest import Status, dump_edit, dump_ingest, dump_reparse, dump_text
@@ -183,6 +184,7 @@ class DumpAdmin(admin.ModelAdmin):
     date_hierarchy = "ingested_at"
     show_full_result_count = False
     actions = ["reparse"]
+    paginator = BoundedCountPaginator
     inlines = [DumpEditInline]
     fields = [
         "filename",

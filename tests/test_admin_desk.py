@@ -253,3 +253,26 @@ def test_changelists_take_a_fixed_number_of_queries(desk, django_assert_max_num_
     ):
         with django_assert_max_num_queries(14):
             assert desk.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_big_changelists_never_count_the_whole_table(desk, settings, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles import admin as articles_admin
+    from newsroom.management.commands.generate_corpus import corpus_generate
+
+    monkeypatch.setattr(articles_admin, "COUNT_BOUND", 500)
+    corpus_generate(articles=20, headlines=1500, sources=5, seed=1)
+    for url in (
+        reverse("admin:headlines_headline_changelist"),
+        reverse("admin:articles_article_changelist"),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            page = desk.get(url)
+        assert page.status_code == 200
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        assert counts, "the page counts its rows, bounded"
+        for sql in counts:
+            assert "LIMIT" in sql.upper(), sql
