@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 
-from articles.admin import BoundedCountPaginator, EditTrackingAdmin
+from articles.admin import BoundedCountPaginator, CsvExportAdmin, EditTrackingAdmin
 
 from .models import Headline, HeadlineAppearance
 
@@ -21,7 +21,21 @@ class AppearanceInline(admin.TabularInline):
 
 
 @admin.register(Headline)
-class HeadlineAdmin(EditTrackingAdmin):
+class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
+    csv_fields = (
+        "id",
+        "title",
+        "published_at",
+        "time_label",
+        "region_label",
+        "source__name",
+        "credit",
+        "summary",
+        "summary_truncated",
+        "visible",
+        "pinned",
+        "story_key",
+    )
     list_display = [
         "title",
         "source",
