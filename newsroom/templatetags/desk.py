@@ -40,11 +40,14 @@ def dashboard(context):
 
 
 def headlines_chart(today):
-    """Bars of headlines per day, last 30 days, as numbers ready for an inline SVG."""
+    """Bars of headlines first seen per day, last 30 days, ready for an inline SVG.
+
+    First seen, not published: the desk watches its inflow, and dumps may be old.
+    """
     start = today - timedelta(days=CHART_DAYS - 1)
     per_day = dict(
-        Headline.objects.filter(published_at__gte=start)
-        .annotate(day=TruncDate("published_at"))
+        Headline.objects.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
         .values_list("day")
         .annotate(total=Count("pk"))
         .values_list("day", "total")

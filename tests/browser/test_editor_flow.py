@@ -1,0 +1,107 @@
+"""An editor at the desk, in a real Chromium: ingest, curate, publish."""
+
+import pytest
+from django.contrib.auth.models import Group
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from articles.models import Article, Source
+from headlines.models import Headline
+from tests.conftest import SAMPLE
+
+OTHER_DUMPS = {
+    "001.txt": (
+        "Latest headlines\n\n"
+        "  1. Gulf carriers add routes to Africa - Gulf\n    03.29 / 08:00\n"
+        "    Airlines expand. © Gulf Wire 2017. All rights reserved.\n"
+        "  3. Tunisian start-ups look north - North Afric\n    03.29 / 07:30\n"
+        "    Founders move… © Gulf Wire Ltd 2017\n"
+    ),
+    "002.txt": (
+        "Latest headlines\n\n"
+        "  1. Port reopens after storm - Levant\n    03.29 / 06:00\n"
+        "    Ships dock again. © Levant Daily 2017\n"
+    ),
+}
+
+
+@pytest.fixture
+def editor_login(live_server, browser, django_user_model):
+    user = django_user_model.objects.create_user("desk", password="desk-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element(By.ID, "id_username").send_keys("desk")
+    browser.find_element(By.ID, "id_password").send_keys("desk-pass-123")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    see(browser, "Site administration")
+    return browser
+
+
+def see(browser, text):
+    """Wait for the page to show a text (a click's navigation may still be running)."""
+    WebDriverWait(browser, 15).until(lambda driver: text in driver.page_source)
+
+
+def run_action(browser, action, *labels):
+    for label in labels:
+        row = browser.find_element(By.XPATH, f"//tr[.//a[normalize-space()={label!r}]]")
+        row.find_element(By.CSS_SELECTOR, "input.action-select").click()
+    Select(browser.find_element(By.NAME, "action")).select_by_value(action)
+    browser.find_element(By.NAME, "index").click()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_ingests_three_dumps_and_curates_them(live_server, editor_login, tmp_path):
+    browser = editor_login
+    browser.shots.take("logged-in")
+    paths = [str(SAMPLE)]
+    for name, text in OTHER_DUMPS.items():
+        (tmp_path / name).write_text(text)
+        paths.append(str(tmp_path / name))
+
+    browser.get(f"{live_server.url}/admin/articles/dump/ingest/")
+    browser.find_element(By.ID, "id_files").send_keys("\n".join(paths))
+    browser.find_element(By.CSS_SELECTOR, "input[value=Preview]").click()
+    see(browser, "Importing would")
+    assert "numbering skips from 1 to 3" in browser.page_source
+    browser.shots.take("preview")
+    browser.find_element(By.CSS_SELECTOR, "input[value^='Confirm']").click()
+    see(browser, "Import finished")
+    browser.shots.take("imported")
+    assert Headline.objects.count() == 23
+
+    article = Article.objects.get()
+    browser.get(f"{live_server.url}/admin/articles/article/")
+    browser.find_element(By.LINK_TEXT, article.title).click()
+    tags = browser.find_element(By.ID, "id_topic_tags")
+    tags.clear()
+    tags.send_keys("Security, Diplomacy")
+    Select(browser.find_element(By.ID, "id_status")).select_by_value("published")
+    browser.find_element(By.ID, "id_published_at_0").send_keys("2017-03-29")
+    browser.find_element(By.ID, "id_published_at_1").send_keys("10:00:00")
+    browser.shots.take("article-form")
+    browser.find_element(By.NAME, "_save").click()
+    see(browser, "was changed successfully")
+    article.refresh_from_db()
+    assert article.is_live and set(article.topic_tags.names()) == {"Security", "Diplomacy"}
+
+    browser.get(f"{live_server.url}/admin/headlines/headline/")
+    run_action(browser, "hide", "Port reopens after storm")
+    see(browser, "1 headlines hidden")
+    run_action(browser, "pin", "Gulf carriers add routes to Africa")
+    see(browser, "1 headlines pinned")
+    browser.shots.take("headlines")
+    assert not Headline.objects.get(title="Port reopens after storm").visible
+    assert Headline.objects.get(title="Gulf carriers add routes to Africa").pinned
+
+    browser.get(f"{live_server.url}/admin/articles/source/")
+    run_action(browser, "merge_sources", "Gulf Wire", "Gulf Wire Ltd")
+    see(browser, "Choose the source to keep")
+    browser.shots.take("merge-confirm")
+    browser.find_element(By.CSS_SELECTOR, "input[value^='Merge']").click()
+    see(browser, "Merged 1 sources")
+    assert not Source.objects.filter(name="Gulf Wire Ltd").exists()
+
+    browser.get(f"{live_server.url}/admin/")
+    assert browser.find_element(By.CSS_SELECTOR, "svg.dashboard-chart")
+    browser.shots.take("dashboard")
