@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from reversion.admin import VersionAdmin
 
 from .models import (
     Article,
@@ -101,8 +102,12 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(admin.ModelAdmin):
-    """Remembers which fields a person changed, so that ingest never overwrites them."""
+class EditTrackingAdmin(VersionAdmin):
+    """Keeps every saved revision (history, compare, restore) and remembers which
+    fields a person changed, so that ingest never overwrites them."""
+
+    # Our per-model change_list templates extend reversion's (export + recover links).
+    change_list_template = None
 
     def save_model(self, request, obj, form, change):
         if change and form.changed_data:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import reversion
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -159,7 +160,10 @@ def dump_ingest(
     result.parsed = parsed
     result.warnings = parsed.warnings
     try:
-        with transaction.atomic():
+        with transaction.atomic(), reversion.create_revision():
+            # Every article or headline the import changes gets a revision too.
+            reversion.set_comment(f"Imported from dump {result.filename}")
+            reversion.set_user(_person(user))
             _write(result, parsed, zone=zone, source=source, publish=publish)
             if dry_run:
                 raise _RollBack(result)
@@ -442,6 +446,8 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
             result.headlines.unchanged += 1
     if to_update:
         Headline.objects.bulk_update(to_update, sorted(changed_fields | {"updated_at"}))
+        for headline in to_update:
+            reversion.add_to_revision(headline)
         for headline in to_update:
             headline.updated_at = timezone.now()
 

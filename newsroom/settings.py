@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "taggit",
+    "reversion",
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
     "headlines",
