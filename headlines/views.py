@@ -1,41 +1,149 @@
-"""Reader pages that list headlines: the archive, tag pages and source pages."""
+"""Reader pages that list headlines: the archive, tag and source pages, search.
+
+They live in this layer because they show headlines beside articles. Every
+list is cut by keyset pagination (``?before=`` / ``?after=`` cursors), never
+by counting rows. Caching is added by the top layer (``newsroom.urls``).
+"""
+
+from datetime import date
 
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
-from articles.models import Article, RegionTag, Source, TopicTag
+from articles.models import RegionTag, Source, TopicTag
 
-from .models import Headline
+from . import selectors
+
+
+def _cursors(request, notices, prefix=""):
+    """The ``before``/``after`` cursors of a list; a malformed one is dropped with a notice."""
+    cursors = {}
+    for direction in ("before", "after"):
+        value = request.GET.get(prefix + direction)
+        if not value:
+            continue
+        try:
+            selectors.decode_cursor(value)
+        except selectors.BadCursor:
+            notices.append("That page link is not valid; showing the newest instead.")
+            return {}
+        cursors[direction] = value
+    if len(cursors) == 2:
+        notices.append("A page link cannot point both ways; showing the newest instead.")
+        return {}
+    return cursors
+
+
+def _page_links(request, page, prefix=""):
+    """URLs of the newer and older pages, keeping the other query parameters."""
+    links = {}
+    for direction, cursor in (("after", page.newer), ("before", page.older)):
+        if cursor is None:
+            continue
+        query = request.GET.copy()
+        query.pop(prefix + "before", None)
+        query.pop(prefix + "after", None)
+        query[prefix + direction] = cursor
+        links["newer" if direction == "after" else "older"] = f"?{query.urlencode()}"
+    return links
+
+
+def _by_slug(model, slug):
+    """The row with this slug; an unknown one is a 404 (a filter that matches nothing)."""
+    if not slug:
+        return None
+    return get_object_or_404(model, slug=slug)
+
+
+def _parse_day(value, notices):
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        notices.append(f"“{value[:40]}” is not a date like 2017-03-28; the date filter is off.")
+        return None
 
 
 def archive(request):
-    headlines = Headline.objects.filter(visible=True).select_related("source")[:50]
-    return render(request, "headlines/archive.html", {"headlines": headlines})
-
-
-def _tag_page(request, tag_model, slug, field):
-    tag = get_object_or_404(tag_model, slug=slug)
-    articles = Article.objects.live().filter(**{f"{field}__tag": tag})[:20]
-    headlines = Headline.objects.filter(visible=True, **{f"{field}__tag": tag}).select_related(
-        "source"
-    )[:50]
-    return render(
-        request,
-        "headlines/tag_detail.html",
-        {"tag": tag, "articles": articles, "headlines": headlines},
+    """All public headlines, filterable by source, region, topic and day."""
+    notices = []
+    source = _by_slug(Source, request.GET.get("source"))
+    region = _by_slug(RegionTag, request.GET.get("region"))
+    topic = _by_slug(TopicTag, request.GET.get("topic"))
+    day = _parse_day(request.GET.get("date"), notices)
+    page = selectors.headlines_archive(
+        source=source,
+        region=region,
+        topic=topic,
+        day=day,
+        **_cursors(request, notices),
     )
+    context = {
+        "page": page,
+        "links": _page_links(request, page),
+        "notices": notices,
+        "filters": {"source": source, "region": region, "topic": topic, "day": day},
+        "sources": Source.objects.values_list("slug", "name"),
+        "regions": RegionTag.objects.values_list("slug", "name"),
+        "topics": TopicTag.objects.values_list("slug", "name"),
+    }
+    return render(request, "headlines/archive.html", context)
+
+
+def _tag_page(request, model, slug, kind):
+    tag = get_object_or_404(model, slug=slug)
+    notices = []
+    articles = selectors.tag_articles(tag, **_cursors(request, notices, prefix="articles_"))
+    headlines = selectors.tag_headlines(tag, **_cursors(request, notices))
+    context = {
+        "tag": tag,
+        "kind": kind,
+        "articles": articles,
+        "article_links": _page_links(request, articles, prefix="articles_"),
+        "headlines": headlines,
+        "links": _page_links(request, headlines),
+        "notices": notices,
+        "feed_url": reverse(f"feed-{kind}", kwargs={"slug": tag.slug}),
+    }
+    return render(request, "headlines/tag_detail.html", context)
 
 
 def region_detail(request, slug):
-    return _tag_page(request, RegionTag, slug, "region_items")
+    return _tag_page(request, RegionTag, slug, "region")
 
 
 def topic_detail(request, slug):
-    return _tag_page(request, TopicTag, slug, "topic_items")
+    return _tag_page(request, TopicTag, slug, "topic")
 
 
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
-    headlines = source.headlines.filter(visible=True)[:50]
-    return render(
-        request, "headlines/source_detail.html", {"source": source, "headlines": headlines}
-    )
+    notices = []
+    page = selectors.source_headlines(source, **_cursors(request, notices))
+    context = {
+        "source": source,
+        "page": page,
+        "links": _page_links(request, page),
+        "notices": notices,
+    }
+    return render(request, "headlines/source_detail.html", context)
+
+
+def search(request):
+    """Articles and headlines matching the words; an empty query shows the form only."""
+    raw = request.GET.get("q", "")
+    text = " ".join(selectors.search_words(raw))
+    if len(raw) > selectors.SEARCH_MAX_LENGTH:
+        notices = [f"Searches are cut to {selectors.SEARCH_MAX_LENGTH} characters."]
+    else:
+        notices = []
+    articles, headlines = selectors.search(text=text)
+    context = {
+        "query": text,
+        "searched": bool(text),
+        "articles": articles,
+        "headlines": headlines,
+        "notices": notices,
+    }
+    return render(request, "headlines/search.html", context)

@@ -1,8 +1,39 @@
+"""The site's URLs. The public pages are wrapped in the page cache here, at the
+top layer, so that the apps' views need not import it."""
+
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.generic import TemplateView
+
+from articles.feeds import LatestArticlesFeed
+from articles.sitemaps import SITEMAPS
+from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
+
+from .cache import public_page, public_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("headlines.urls")),
-    path("", include("articles.urls")),
+    path("", include(public_urls("headlines.urls"))),
+    path("", include(public_urls("articles.urls"))),
+    path("feeds/articles/", public_page(LatestArticlesFeed()), name="feed-articles"),
+    path("feeds/headlines/", public_page(LatestHeadlinesFeed()), name="feed-headlines"),
+    path("feeds/regions/<slug:slug>/", public_page(RegionFeed()), name="feed-region"),
+    path("feeds/topics/<slug:slug>/", public_page(TopicFeed()), name="feed-topic"),
+    path(
+        "sitemap.xml",
+        public_page(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path(
+        "robots.txt",
+        public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
+        name="robots-txt",
+    ),
 ]
+
+# 404 and 500 pages: Django's default handlers render templates/404.html and
+# templates/500.html (the latter with no context, so it needs no database).
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "django.views.defaults.server_error"

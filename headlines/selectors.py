@@ -1,0 +1,286 @@
+"""Reads the public site shares: the sidebar, the lists of headlines and articles, search.
+
+Every function here runs a fixed number of queries whatever the number of
+rows, tags or pages, and no list ever counts its table: pages are cut with
+keyset ("newer / older") pagination on ``(published_at, id)``.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, When
+from django.utils import timezone
+
+from articles.models import Article, RegionTag, Source, TopicTag
+
+from .models import Headline
+
+PAGE_SIZE = 50
+ARTICLE_PAGE_SIZE = 20
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_WORDS = 12
+SEARCH_ARTICLES = 20
+SEARCH_HEADLINES = 50
+
+# The expressions the GIN indexes of migrations articles/0003 and headlines/0002
+# are built on: PostgreSQL only uses an expression index for the same expression.
+ARTICLE_SEARCH_VECTOR = SearchVector("title", "dek", "body", config="english")
+HEADLINE_SEARCH_VECTOR = SearchVector("title", "summary", config="english")
+
+# Newest first; rows of the same instant in the order they were created, which
+# for headlines is the order the outlet listed them in.
+LIST_ORDER = ("-published_at", "pk")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"^(-?\d{1,18})_(\d{1,18})$")
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that was not made by :func:`encode_cursor`."""
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows and the cursors of its neighbours (None: no such page)."""
+
+    items: list = field(default_factory=list)
+    newer: str | None = None
+    older: str | None = None
+
+
+def encode_cursor(obj):
+    """``<microseconds since 1970>_<id>``: exact, and readable in a URL."""
+    delta = obj.published_at - _EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return f"{micros}_{obj.pk}"
+
+
+def decode_cursor(value):
+    match = _CURSOR.match(value or "")
+    if not match:
+        raise BadCursor(value)
+    try:
+        moment = _EPOCH + timedelta(microseconds=int(match[1]))
+    except OverflowError as error:
+        raise BadCursor(value) from error
+    return moment, int(match[2])
+
+
+def keyset_page(queryset, *, before=None, after=None, size=PAGE_SIZE):
+    """Cut a page from ``queryset`` in ``LIST_ORDER``, after ``before`` or ahead of ``after``.
+
+    Cursors come from :func:`encode_cursor` (``BadCursor`` otherwise). One
+    query: ``size + 1`` rows tell whether a further page exists in the
+    direction of travel; the page we came from is assumed to exist.
+    """
+    dated = queryset.filter(published_at__isnull=False)
+    if after is not None:
+        moment, pk = decode_cursor(after)
+        newer = Q(published_at__gt=moment) | Q(published_at=moment, pk__lt=pk)
+        rows = list(dated.filter(newer).order_by("published_at", "-pk")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size][::-1]
+        if not rows:
+            return Page()
+        return Page(
+            rows, newer=encode_cursor(rows[0]) if more else None, older=encode_cursor(rows[-1])
+        )
+    if before is not None:
+        moment, pk = decode_cursor(before)
+        dated = dated.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__gt=pk))
+    rows = list(dated.order_by(*LIST_ORDER)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if not rows:
+        return Page()
+    return Page(
+        rows,
+        newer=encode_cursor(rows[0]) if before is not None else None,
+        older=encode_cursor(rows[-1]) if more else None,
+    )
+
+
+def live_articles():
+    """Articles readers may see, with their source, newest first."""
+    return Article.objects.live().select_related("source").order_by(*LIST_ORDER)
+
+
+def public_headlines(*, now=None):
+    """Visible headlines that have a publish time, with their source.
+
+    ``article_slug`` is the slug of our article on the story when that
+    article is live (a draft's slug must not leak), else None. Region tags
+    come in one prefetch query for the whole list.
+    """
+    now = now or timezone.now()
+    live_slug = Case(
+        When(
+            article__status=Article.Status.PUBLISHED,
+            article__published_at__lte=now,
+            then=F("article__slug"),
+        ),
+        default=None,
+        output_field=CharField(),
+    )
+    return (
+        Headline.objects.filter(visible=True, published_at__isnull=False)
+        .select_related("source")
+        .annotate(article_slug=live_slug)
+        .prefetch_related("region_tags")
+    )
+
+
+def _with_primary_region(headlines):
+    """Give each headline the region to print: the tag its printed label names, if any.
+
+    The label is the outlet's section cut to 12 characters (``Middle Easte``),
+    so a tag matches when one is a prefix of the other. Uses prefetched tags.
+    """
+    for headline in headlines:
+        tags = sorted(headline.region_tags.all(), key=lambda tag: tag.name.casefold())
+        label = headline.region_label.casefold()
+        matching = [
+            tag
+            for tag in tags
+            if label
+            and (tag.name.casefold().startswith(label) or label.startswith(tag.name.casefold()))
+        ]
+        headline.primary_region = (matching or tags or [None])[0]
+        headline.other_regions = [tag for tag in tags if tag != headline.primary_region]
+    return headlines
+
+
+def sidebar_headlines(*, limit=None):
+    """The sidebar: latest visible headlines, pinned first, one per story. Two queries.
+
+    Headlines of the same minute keep the order the outlet listed them in
+    (the order ingest created them). A story told by several outlets shares
+    a ``story_key``; it is shown once, by its best-placed copy. The ``NOT
+    EXISTS`` lets the database walk the sidebar index and stop after
+    ``limit`` rows, however large the table.
+    """
+    limit = settings.SIDEBAR_HEADLINES if limit is None else limit
+    same_rank = {"pinned": OuterRef("pinned"), "published_at": OuterRef("published_at")}
+    better_copy = (
+        Headline.objects.filter(
+            visible=True, published_at__isnull=False, story_key=OuterRef("story_key")
+        )
+        .exclude(story_key="")
+        .filter(
+            Q(pinned__gt=OuterRef("pinned"))
+            | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
+            | Q(**same_rank, pk__lt=OuterRef("pk"))
+        )
+    )
+    headlines = public_headlines().filter(~Exists(better_copy)).order_by("-pinned", *LIST_ORDER)
+    return _with_primary_region(list(headlines[:limit]))
+
+
+def _headline_page(queryset, cursors):
+    page = keyset_page(queryset, **cursors)
+    _with_primary_region(page.items)
+    return page
+
+
+def headlines_archive(*, source=None, region=None, topic=None, day=None, before=None, after=None):
+    """The archive, newest first, optionally of one source, region, topic and day."""
+    headlines = public_headlines()
+    if source is not None:
+        headlines = headlines.filter(source=source)
+    if region is not None:
+        headlines = headlines.filter(region_items__tag=region)
+    if topic is not None:
+        headlines = headlines.filter(topic_items__tag=topic)
+    if day is not None:
+        headlines = headlines.filter(published_at__gte=_day_start(day)).filter(
+            published_at__lt=_day_start(day + timedelta(days=1))
+        )
+    return _headline_page(headlines, {"before": before, "after": after})
+
+
+def _day_start(day: date):
+    """Midnight of ``day`` in the site's time zone (DST-safe)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def tag_articles(tag, *, before=None, after=None):
+    """Live articles with a region or topic tag, newest first."""
+    articles = live_articles().filter(**{_tag_lookup(tag): tag}).prefetch_related("region_tags")
+    return keyset_page(articles, before=before, after=after, size=ARTICLE_PAGE_SIZE)
+
+
+def tag_headlines(tag, *, before=None, after=None):
+    """Public headlines with a region or topic tag, newest first."""
+    headlines = public_headlines().filter(**{_tag_lookup(tag): tag})
+    return _headline_page(headlines, {"before": before, "after": after})
+
+
+def _tag_lookup(tag):
+    if isinstance(tag, RegionTag):
+        return "region_items__tag"
+    if isinstance(tag, TopicTag):
+        return "topic_items__tag"
+    raise TypeError(f"not a region or topic tag: {tag!r}")
+
+
+def source_headlines(source: Source, *, before=None, after=None):
+    """One outlet's public headlines, newest first."""
+    return _headline_page(
+        public_headlines().filter(source=source), {"before": before, "after": after}
+    )
+
+
+def search_words(text):
+    """The words of a search box, capped: at most 200 characters and 12 words."""
+    return (text or "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]
+
+
+def search(*, text):
+    """Live articles and public headlines matching every word of ``text``.
+
+    A word matches any word it begins (``Iran`` finds ``Iranian``), the same
+    on every database. PostgreSQL ranks with full-text search (stemmed
+    English, served by GIN indexes); other databases look for each word
+    anywhere in the text, case-insensitively. Returns ``(articles,
+    headlines)``; both empty for an empty query.
+    """
+    words = search_words(text)
+    articles = live_articles().prefetch_related("region_tags")
+    headlines = public_headlines()
+    if connection.vendor == "postgresql":
+        # Only word characters reach the raw tsquery, so no input can break its syntax.
+        terms = [term for term in (re.sub(r"\W+", "", word) for word in words) if term]
+        if not terms:
+            return [], []
+        query = SearchQuery(
+            " & ".join(f"{term}:*" for term in terms), search_type="raw", config="english"
+        )
+        articles = (
+            articles.alias(document=ARTICLE_SEARCH_VECTOR)
+            .filter(document=query)
+            .annotate(rank=SearchRank(ARTICLE_SEARCH_VECTOR, query))
+            .order_by("-rank", *LIST_ORDER)
+        )
+        headlines = (
+            headlines.alias(document=HEADLINE_SEARCH_VECTOR)
+            .filter(document=query)
+            .annotate(rank=SearchRank(HEADLINE_SEARCH_VECTOR, query))
+            .order_by("-rank", *LIST_ORDER)
+        )
+    else:
+        if not words:
+            return [], []
+        for word in words:
+            articles = articles.filter(
+                Q(title__icontains=word) | Q(dek__icontains=word) | Q(body__icontains=word)
+            )
+            headlines = headlines.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+        headlines = headlines.order_by(*LIST_ORDER)
+    return (
+        list(articles[:SEARCH_ARTICLES]),
+        _with_primary_region(list(headlines[:SEARCH_HEADLINES])),
+    )
