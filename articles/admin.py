@@ -2,11 +2,14 @@
 
 import csv
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, Max
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -16,6 +19,13 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
+from .images import (
+    image_check,
+    image_clean,
+    lead_image_delete,
+    renditions_delete,
+    renditions_make,
+)
 from .models import (
     Article,
     RegionTag,
@@ -232,6 +242,57 @@ class TopicKeywordAdmin(admin.ModelAdmin):
     autocomplete_fields = ["topic"]
 
 
+class ArticleAdminForm(forms.ModelForm):
+    """Checks and stores the lead image before the article is saved.
+
+    Writing the files here, not in save_model, turns a storage failure (disk
+    full, read-only media) into a form error with no row written.
+    """
+
+    lead_image = forms.FileField(
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+        help_text=Article._meta.get_field("lead_image").help_text,
+    )
+
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
+
+    def clean_lead_image(self):
+        image = self.cleaned_data.get("lead_image")
+        if not isinstance(image, UploadedFile):
+            return image
+        checked = image_check(image)
+        content, width, height = image_clean(image, checked)
+        stored, renditions = None, []
+        try:
+            stored = default_storage.save(f"lead-images/{content.name}", content)
+            renditions = renditions_make(stored)
+        except OSError as error:
+            renditions_delete(renditions)
+            if stored:
+                default_storage.delete(stored)
+            raise ValidationError(
+                f"The image could not be stored: {error.strerror or error}"
+            ) from None
+        self.instance.lead_image_renditions = renditions
+        self.instance.lead_image_width, self.instance.lead_image_height = width, height
+        return stored
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("lead_image") and not cleaned.get("lead_image_alt", "").strip():
+            self.add_error(
+                "lead_image_alt",
+                "Describe the image for readers who cannot see it: "
+                "alt text is required when there is an image.",
+            )
+        return cleaned
+
+
 @admin.register(Article)
 class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
@@ -271,6 +332,7 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     show_full_result_count = False
     actions = ["publish_now", "unpublish"]
     paginator = BoundedCountPaginator
+    form = ArticleAdminForm
     readonly_fields = ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
@@ -288,6 +350,19 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
+
+    def save_model(self, request, obj, form, change):
+        replaced = None
+        if change and "lead_image" in form.changed_data:
+            replaced = Article.objects.values("lead_image", "lead_image_renditions").get(pk=obj.pk)
+            if not obj.lead_image:
+                obj.lead_image_renditions = []
+                obj.lead_image_width = obj.lead_image_height = None
+        super().save_model(request, obj, form, change)
+        if replaced and replaced["lead_image"]:
+            transaction.on_commit(
+                lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
+            )
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):

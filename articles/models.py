@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -231,7 +232,19 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         "publish time", null=True, blank=True, help_text="May be in the future: scheduled."
     )
-    lead_image = models.ImageField("lead image", upload_to="lead-images/", blank=True)
+    lead_image = models.ImageField(
+        "lead image",
+        upload_to="lead-images/",
+        blank=True,
+        help_text="JPEG, PNG, WebP or GIF. Stored upright, without its metadata (GPS).",
+    )
+    # Set when the image is stored, not read back from the file on every load
+    # (ImageField's width_field would open the file each time an Article loads).
+    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_renditions = models.JSONField(
+        "lead image renditions", default=list, blank=True, editable=False
+    )
     lead_image_alt = models.CharField("lead image alt text", max_length=300, blank=True)
     lead_image_credit = models.CharField("lead image credit", max_length=300, blank=True)
     region_tags = TaggableManager(
@@ -274,6 +287,28 @@ class Article(models.Model):
     @property
     def paragraphs(self):
         return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
+
+    @property
+    def lead_image_sources(self):
+        """(MIME type, srcset) for each format of the renditions, WebP first."""
+        by_format = {}
+        for rendition in self.lead_image_renditions:
+            url = default_storage.url(rendition["name"])
+            by_format.setdefault(rendition["format"], []).append(f"{url} {rendition['width']}w")
+        return [
+            (f"image/{kind.lower()}", ", ".join(sources))
+            for kind, sources in sorted(by_format.items(), key=lambda item: item[0] != "WEBP")
+        ]
+
+    @property
+    def share_image_url(self):
+        """The rendition for Open Graph: the original format, at most 1600 px wide."""
+        candidates = [
+            r for r in self.lead_image_renditions if r["format"] != "WEBP" and r["width"] <= 1600
+        ]
+        if candidates:
+            return default_storage.url(max(candidates, key=lambda r: r["width"])["name"])
+        return self.lead_image.url if self.lead_image else ""
 
     @property
     def is_live(self):

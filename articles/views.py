@@ -34,7 +34,7 @@ def article_detail(request, slug):
         raise Http404("No article here.")
     regions, topics = article_tags(article)
     canonical = request.build_absolute_uri(article.get_absolute_url())
-    image = request.build_absolute_uri(article.lead_image.url) if article.lead_image else ""
+    image = request.build_absolute_uri(article.share_image_url) if article.lead_image else ""
     context = {
         "article": article,
         "preview": preview,

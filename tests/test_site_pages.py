@@ -121,14 +121,29 @@ def test_pages_have_landmarks_a_skip_link_and_one_h1(client, published_sample):
         assert html.count("<h1") == 1, url
 
 
-def test_a_lead_image_is_shown_with_its_alt_text_and_in_social_tags(client, db):
+def test_a_lead_image_is_shown_with_its_alt_text_and_in_social_tags(client, db, settings, tmp_path):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from articles.images import renditions_make
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (1000, 500), "teal").save(buffer, format="JPEG")
     story = article(title="Pictured", lead_image_alt="A boat on the Tigris")
-    story.lead_image.name = "lead-images/boat.jpg"
+    story.lead_image.save("boat.jpg", ContentFile(buffer.getvalue()), save=False)
+    story.lead_image_renditions = renditions_make(story.lead_image.name)
+    story.lead_image_width, story.lead_image_height = 1000, 500
     story.save()
     html = client.get("/articles/pictured/").content.decode()
-    assert '<img src="/media/lead-images/boat.jpg" alt="A boat on the Tigris">' in html
+    assert '<img src="/media/lead-images/boat.jpg" alt="A boat on the Tigris"' in html
+    assert 'width="1000" height="500"' in html
+    assert "/media/lead-images/renditions/boat-480.webp 480w" in html
     assert (
-        '<meta property="og:image" content="http://testserver/media/lead-images/boat.jpg">' in html
+        '<meta property="og:image" content="http://testserver/media/lead-images/renditions/'
+        'boat-1000.jpg">' in html
     )
     assert '<meta name="twitter:card" content="summary_large_image">' in html
 
