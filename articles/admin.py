@@ -1,6 +1,7 @@
 """The editors' desk for articles, sources and the tag vocabularies."""
 
 import csv
+import difflib
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import Count, Max
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from reversion.admin import VersionAdmin
+from reversion.models import Version
 
 from .images import (
     image_check,
@@ -118,6 +121,44 @@ class EditTrackingAdmin(VersionAdmin):
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
+    object_history_template = "admin/history_with_compare.html"
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [
+            path(
+                "<path:object_id>/history/<int:version_id>/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name=f"{meta.app_label}_{meta.model_name}_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def compare_view(self, request, object_id, version_id):
+        """A revision beside the current version, field by field, line by line."""
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        version = get_object_or_404(Version.objects.get_for_object(obj), pk=version_id)
+        then = version.field_dict
+        changes = []
+        for field in self.model._meta.concrete_fields:
+            if field.name not in then or not field.editable:
+                continue
+            old, new = then[field.name], getattr(obj, field.attname)
+            if str(old) != str(new):
+                lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
+                changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "version": version,
+            "changes": changes,
+            "title": f"{obj}: revision of {version.revision.date_created:%Y-%m-%d %H:%M} "
+            "compared with now",
+        }
+        return TemplateResponse(request, "admin/revision_compare.html", context)
 
     def save_model(self, request, obj, form, change):
         if change and form.changed_data:

@@ -276,3 +276,30 @@ def test_big_changelists_never_count_the_whole_table(desk, settings, monkeypatch
         assert counts, "the page counts its rows, bounded"
         for sql in counts:
             assert "LIMIT" in sql.upper(), sql
+
+
+@pytest.mark.django_db
+def test_two_edits_keep_the_raw_bytes_and_show_both_diffs(desk):
+    original = HEADLINE_ONLY.encode()
+    result = dump_ingest(data=original, filename="two.txt")
+    edit_url = reverse("admin:articles_dump_edit", args=[result.dump.pk])
+    first = HEADLINE_ONLY.replace("Airlines expand.", "Airlines expand fast.")
+    second = first.replace("Founders head north…", "Founders head north to Paris.")
+    assert desk.post(edit_url, {"step": "save", "text": first}).status_code == 302
+    assert desk.post(edit_url, {"step": "save", "text": second}).status_code == 302
+
+    dump = Dump.objects.get()
+    assert dump.text == second and dump.edits.count() == 2
+    raw = desk.get(reverse("admin:articles_dump_raw", args=[dump.pk]))
+    assert raw.content == original
+    detail = desk.get(reverse("admin:articles_dump_change", args=[dump.pk])).content.decode()
+    assert "+    Airlines expand fast." in detail
+    assert "+    Founders head north to Paris." in detail
+    summary = Headline.objects.get(title="Tunisian start-ups look to Europe")
+    assert summary.summary == "Founders head north to Paris." and not summary.summary_truncated
+    listing = desk.get(reverse("admin:articles_dump_changelist") + "?edited=yes").content.decode()
+    assert "two.txt" in listing
+    assert (
+        "two.txt"
+        not in desk.get(reverse("admin:articles_dump_changelist") + "?edited=no").content.decode()
+    )

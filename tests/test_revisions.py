@@ -46,6 +46,10 @@ def test_restoring_a_revision_sticks_through_a_re_import(client, editor, sample_
 
     history = client.get(reverse("admin:articles_article_history", args=[article.pk]))
     assert history.status_code == 200 and "Imported from dump 000.txt" in history.content.decode()
+    compare = client.get(
+        reverse("admin:articles_article_compare", args=[article.pk, first_edit.pk])
+    ).content.decode()
+    assert "- First edit." in compare and "+ Second edit." in compare
     revision_url = reverse("admin:articles_article_revision", args=[article.pk, first_edit.pk])
     assert client.get(revision_url).status_code == 200
     article.refresh_from_db()
