@@ -15,7 +15,7 @@ from django.db.models import Count, Max
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -37,7 +37,7 @@ from .models import (
     TopicKeyword,
     TopicTag,
 )
-from .services import source_merge
+from .services import source_merge, tag_merge
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -209,30 +209,37 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Merge selected sources into one…", permissions=["change"])
     def merge_sources(self, request, queryset):
-        sources = list(queryset.order_by("name"))
-        if len(sources) < 2:
-            self.message_user(request, "Select at least two sources to merge.", messages.WARNING)
+        return merge_action(self, request, queryset, source_merge, "merge_sources")
+
+
+def merge_action(model_admin, request, queryset, merge, action):
+    """Ask which of the selected objects to keep, then fold the others into it."""
+    chosen = list(queryset.order_by("name"))
+    if len(chosen) < 2:
+        model_admin.message_user(request, "Select at least two to merge.", messages.WARNING)
+        return None
+    if request.POST.get("confirm") == "yes":
+        keep = next((c for c in chosen if str(c.pk) == request.POST.get("keep")), None)
+        if keep is None:
+            model_admin.message_user(request, "Choose the one to keep.", messages.ERROR)
+        else:
+            for other in chosen:
+                if other.pk != keep.pk:
+                    merge(keep=keep, merge=other)
+            model_admin.message_user(
+                request, f"Merged {len(chosen) - 1} into “{keep}”.", messages.SUCCESS
+            )
             return None
-        if request.POST.get("confirm") == "yes":
-            keep = next((s for s in sources if str(s.pk) == request.POST.get("keep")), None)
-            if keep is None:
-                self.message_user(request, "Choose the source to keep.", messages.ERROR)
-            else:
-                for other in sources:
-                    if other.pk != keep.pk:
-                        source_merge(keep=keep, merge=other)
-                self.message_user(
-                    request, f"Merged {len(sources) - 1} sources into “{keep}”.", messages.SUCCESS
-                )
-                return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Merge sources",
-            "opts": self.model._meta,
-            "sources": sources,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/articles/source/merge.html", context)
+    meta = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Merge {meta.verbose_name_plural}",
+        "opts": meta,
+        "objects": chosen,
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/merge.html", context)
 
 
 class TagAdmin(admin.ModelAdmin):
@@ -250,6 +257,12 @@ class TagAdmin(admin.ModelAdmin):
                 headlines_total=Count("headline_items", distinct=True),
             )
         )
+
+    actions = ["merge_tags"]
+
+    @admin.action(description="Merge selected tags into one…", permissions=["change"])
+    def merge_tags(self, request, queryset):
+        return merge_action(self, request, queryset, tag_merge, "merge_tags")
 
     @admin.display(description="articles", ordering="articles_total")
     def article_count(self, tag):
@@ -374,7 +387,14 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     actions = ["publish_now", "unpublish"]
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
-    readonly_fields = ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"]
+    readonly_fields = [
+        "dump",
+        "dump_headlines",
+        "imported_at",
+        "edited_at",
+        "edited_fields",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
         ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
@@ -384,7 +404,14 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
             "Provenance",
             {
                 "classes": ["collapse"],
-                "fields": ["dump", "imported_at", "edited_at", "edited_fields", "updated_at"],
+                "fields": [
+                    "dump",
+                    "dump_headlines",
+                    "imported_at",
+                    "edited_at",
+                    "edited_fields",
+                    "updated_at",
+                ],
             },
         ),
     ]
@@ -404,6 +431,15 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
             transaction.on_commit(
                 lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
             )
+
+    @admin.display(description="headlines of the same dump")
+    def dump_headlines(self, article):
+        if not article.dump_id:
+            return "—"
+        url = (
+            reverse("admin:headlines_headline_changelist") + f"?appearances__dump={article.dump_id}"
+        )
+        return format_html('<a href="{}">the headlines listed beside it</a>', url)
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):

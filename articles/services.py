@@ -13,8 +13,9 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.text import slugify
+from taggit.models import ItemBase
 
-from .models import Source, SourceAlias, TopicKeyword, normalize_name
+from .models import Source, SourceAlias, TopicKeyword, TopicTag, normalize_name
 
 GAZETTEER_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 
@@ -83,6 +84,25 @@ def source_merge(*, keep, merge):
     if not keep.homepage_url and merge.homepage_url:
         keep.homepage_url = merge.homepage_url
         keep.save(update_fields=["homepage_url"])
+    merge.delete()
+    return keep
+
+
+@transaction.atomic
+def tag_merge(*, keep, merge):
+    """Fold tag ``merge`` into ``keep`` (same vocabulary): every use moves, it goes."""
+    if type(keep) is not type(merge) or keep.pk == merge.pk:
+        raise ValueError("Only two different tags of one vocabulary can be merged.")
+    for relation in keep._meta.related_objects:
+        related = relation.related_model
+        if issubclass(related, ItemBase):
+            tagged_already = related.objects.filter(tag=keep).values("content_object_id")
+            related.objects.filter(tag=merge, content_object_id__in=tagged_already).delete()
+            related.objects.filter(tag=merge).update(tag=keep)
+    if isinstance(keep, TopicTag):
+        known = TopicKeyword.objects.filter(topic=keep).values_list(Lower("keyword"), flat=True)
+        merge.keywords.annotate(lower=Lower("keyword")).filter(lower__in=known).delete()
+        merge.keywords.update(topic=keep)
     merge.delete()
     return keep
 

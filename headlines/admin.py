@@ -1,12 +1,28 @@
 """The editors' desk for aggregated headlines."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
+from taggit.utils import parse_tags
 
 from articles.admin import BoundedCountPaginator, CsvExportAdmin, EditTrackingAdmin
+from articles.models import RegionTag, Source, TopicTag
+from articles.services import tags_attach, tags_ensure
 
-from .models import Headline, HeadlineAppearance
+from .models import Headline, HeadlineAppearance, HeadlineRegion, HeadlineTopic
+
+
+class BulkTagForm(forms.Form):
+    region_tags = forms.CharField(
+        required=False, label="Add regions", help_text="Comma-separated, e.g. Middle East, Iraq"
+    )
+    topic_tags = forms.CharField(required=False, label="Add topics", help_text="Comma-separated")
+    source = forms.ModelChoiceField(
+        Source.objects.order_by("name"), required=False, label="Set the source"
+    )
 
 
 class AppearanceInline(admin.TabularInline):
@@ -63,7 +79,7 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
     list_per_page = 100
     paginator = BoundedCountPaginator
     inlines = [AppearanceInline]
-    actions = ["hide", "show", "pin", "unpin"]
+    actions = ["hide", "show", "pin", "unpin", "tag_or_set_source"]
     readonly_fields = ["time_label", "story_key", "created_at", "edited_at", "edited_fields"]
     fields = [
         "title",
@@ -95,20 +111,25 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="story", ordering="story_key")
     def story(self, headline):
-        return headline.story_key[:8]
+        # A link to every copy of the same story, side by side.
+        return format_html(
+            '<a href="?story_key__exact={}" title="all copies of this story">{}</a>',
+            headline.story_key,
+            headline.story_key[:8],
+        )
 
     @admin.display(description="seen in", ordering="appearance_total")
     def seen_in(self, headline):
         return headline.appearance_total
 
-    def _set(self, request, queryset, message, **values):
-        # Sidebar switches are editorial decisions: ingest must not undo them.
+    def _set(self, request, queryset, message, edited=(), **values):
+        # Editors' decisions in bulk: recorded as edits so that ingest never undoes them.
         headlines = list(queryset)
         now = timezone.now()
         for headline in headlines:
             for name, value in values.items():
                 setattr(headline, name, value)
-            headline.edited_fields = sorted({*headline.edited_fields, *values})
+            headline.edited_fields = sorted({*headline.edited_fields, *values, *edited})
             headline.edited_at = now
         Headline.objects.bulk_update(headlines, [*values, "edited_fields", "edited_at"])
         self.message_user(request, f"{len(headlines)} headlines {message}.", messages.SUCCESS)
@@ -128,3 +149,36 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
     @admin.action(description="Unpin selected headlines", permissions=["change"])
     def unpin(self, request, queryset):
         self._set(request, queryset, "unpinned", pinned=False)
+
+    @admin.action(
+        description="Tag or set the source of selected headlines…", permissions=["change"]
+    )
+    def tag_or_set_source(self, request, queryset):
+        headlines = list(queryset)
+        form = BulkTagForm(request.POST if request.POST.get("apply") else None)
+        if form.is_bound and form.is_valid():
+            edited = set()
+            for model, through, field in (
+                (RegionTag, HeadlineRegion, "region_tags"),
+                (TopicTag, HeadlineTopic, "topic_tags"),
+            ):
+                names = parse_tags(form.cleaned_data[field])
+                if names:
+                    tags, _ = tags_ensure(model=model, names=names)
+                    tags_attach(
+                        through=through,
+                        pairs=[(h.pk, tags[n.lower()]) for h in headlines for n in names],
+                    )
+                    edited.add(field)
+            values = {"source": form.cleaned_data["source"]} if form.cleaned_data["source"] else {}
+            self._set(request, queryset, "updated", edited=edited, **values)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Tag or set the source of {len(headlines)} headlines",
+            "opts": self.model._meta,
+            "form": form,
+            "headlines": headlines,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/headlines/headline/bulk_tag.html", context)

@@ -303,3 +303,53 @@ def test_two_edits_keep_the_raw_bytes_and_show_both_diffs(desk):
         "two.txt"
         not in desk.get(reverse("admin:articles_dump_changelist") + "?edited=no").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_merging_two_region_tags_moves_every_use(desk):
+    from articles.models import RegionTag
+
+    dump_ingest(data=XSS_DUMP, filename="x.txt")
+    article = Article.objects.create(title="A", slug="a")
+    article.region_tags.add("Gulf States", "Gulf")
+    headline = Headline.objects.get(title="Second one")
+    headline.region_tags.add("Gulf States")
+    keep, merge = RegionTag.objects.get(name="Gulf"), RegionTag.objects.get(name="Gulf States")
+    url = reverse("admin:articles_regiontag_changelist")
+    desk.post(
+        url,
+        {
+            "action": "merge_tags",
+            "_selected_action": [keep.pk, merge.pk],
+            "confirm": "yes",
+            "keep": keep.pk,
+        },
+    )
+    assert not RegionTag.objects.filter(pk=merge.pk).exists()
+    assert list(article.region_tags.names()) == ["Gulf"]
+    assert "Gulf" in headline.region_tags.names()
+
+
+@pytest.mark.django_db
+def test_headlines_can_be_tagged_and_given_a_source_in_bulk(desk):
+    dump_ingest(data=XSS_DUMP, filename="x.txt")
+    source = Source.objects.get(name="Calm Wire")
+    ids = list(Headline.objects.values_list("pk", flat=True))
+    url = reverse("admin:headlines_headline_changelist")
+    form = desk.post(url, {"action": "tag_or_set_source", "_selected_action": ids})
+    assert "Tag or set the source of 2 headlines" in form.content.decode()
+    desk.post(
+        url,
+        {
+            "action": "tag_or_set_source",
+            "_selected_action": ids,
+            "apply": "yes",
+            "region_tags": "Levant, Iraq",
+            "topic_tags": "Media",
+            "source": source.pk,
+        },
+    )
+    for headline in Headline.objects.all():
+        assert {"Levant", "Iraq"} <= set(headline.region_tags.names())
+        assert "Media" in headline.topic_tags.names()
+        assert headline.source_id == source.pk and "source" in headline.edited_fields

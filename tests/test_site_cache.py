@@ -146,3 +146,25 @@ def test_a_lost_version_never_brings_old_pages_back(client, story):
     old = site_version()
     cache.delete("site:version")
     assert site_version() > old
+
+
+def everywhere(client):
+    return {
+        "page": client.get("/articles/scheduled/").status_code,
+        "home": "Scheduled piece" in client.get("/").content.decode(),
+        "feed": "Scheduled piece" in client.get("/feeds/articles/").content.decode(),
+        "sitemap": "/articles/scheduled/" in client.get("/sitemap.xml").content.decode(),
+    }
+
+
+def test_a_piece_scheduled_a_minute_ahead_appears_after_the_minute(client, story, clock):
+    Article.objects.create(
+        title="Scheduled piece",
+        slug="scheduled",
+        body="Body.",
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() + timedelta(minutes=1),
+    )
+    assert everywhere(client) == {"page": 404, "home": False, "feed": False, "sitemap": False}
+    clock.advance(timedelta(seconds=61))
+    assert everywhere(client) == {"page": 200, "home": True, "feed": True, "sitemap": True}

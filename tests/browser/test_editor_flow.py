@@ -99,7 +99,7 @@ def test_an_editor_ingests_three_dumps_and_curates_them(live_server, editor_logi
     see(browser, "Choose the source to keep")
     browser.shots.take("merge-confirm")
     browser.find_element(By.CSS_SELECTOR, "input[value^='Merge']").click()
-    see(browser, "Merged 1 sources")
+    see(browser, "Merged 1 into")
     assert not Source.objects.filter(name="Gulf Wire Ltd").exists()
 
     browser.get(f"{live_server.url}/admin/")
