@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint check serve bench corpus clean
+.PHONY: run test lint check serve bench clean
 
 # The venv is rebuilt when a requirements file changes.
 $(BIN)/.runtime: requirements.txt
@@ -33,11 +33,21 @@ check: $(BIN)/.dev
 test: lint check
 	$(BIN)/pytest
 
+# Production mode on this machine: gunicorn behind no proxy, plain HTTP on
+# loopback. Needs DJANGO_SECRET_KEY; HTTPS redirect off unless asked for.
+serve: export DJANGO_DEBUG ?= 0
+serve: export DJANGO_SSL_REDIRECT ?= 0
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 serve: $(BIN)/.runtime
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(MANAGE) collectstatic --noinput -v 0
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (production settings)"; exit 2; }
+	$(MANAGE) collectstatic --noinput -v 0
 	$(MANAGE) migrate --noinput
 	$(BIN)/gunicorn newsroom.wsgi --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-2} \
 		--access-logfile - --error-logfile -
+
+# A benchmark, not a test: prints a table and writes it to bench/results/.
+bench: $(BIN)/.dev
+	$(MANAGE) bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
