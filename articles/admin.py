@@ -207,6 +207,14 @@ class SourceAdmin(admin.ModelAdmin):
             )
         return source.last_seen_at.strftime("%Y-%m-%d %H:%M")
 
+    def changelist_view(self, request, extra_context=None):
+        # A merge posted by someone who may not change sources is refused, not ignored.
+        if request.POST.get("action") == "merge_sources" and not self.has_change_permission(
+            request
+        ):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     @admin.action(description="Merge selected sources into one…", permissions=["change"])
     def merge_sources(self, request, queryset):
         return merge_action(self, request, queryset, source_merge, "merge_sources")

@@ -55,3 +55,32 @@ def test_only_permitted_users_can_export(client, django_user_model):
     staff.user_permissions.add(Permission.objects.get(codename="view_source"))
     client.force_login(staff)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_hundred_thousand_headlines_stream_in_constant_memory(client, editor):
+    import tracemalloc
+
+    from headlines.models import fingerprint
+
+    Headline.objects.bulk_create(
+        [
+            Headline(title=f"=Headline {n}", fingerprint=fingerprint(f"h{n}", None), title_key="k")
+            for n in range(100_000)
+        ],
+        batch_size=5000,
+    )
+    client.force_login(editor)
+    response = client.get(reverse("admin:headlines_headline_export"))
+    assert isinstance(response, StreamingHttpResponse)
+    tracemalloc.start()
+    rows, first_row = 0, None
+    for chunk in response.streaming_content:
+        rows += chunk.count(b"\n")
+        if first_row is None and rows == 2:
+            first_row = chunk
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert rows == 100_001
+    assert b"'=Headline" in first_row  # formulas are escaped
+    assert peak < 30 * 1024 * 1024  # a few chunks at a time, not 100,000 rows

@@ -120,3 +120,16 @@ def test_a_full_disk_is_a_form_error_not_a_crash(client, editor, media, article,
     assert "could not be stored: No space left on device" in response.content.decode()
     article.refresh_from_db()
     assert not article.lead_image and files_in(media) == []
+
+
+@pytest.mark.django_db
+def test_a_webp_is_accepted_with_webp_renditions(client, editor, media, article):
+    client.force_login(editor)
+    webp = SimpleUploadedFile(
+        "wide.webp", encoded(Image.new("RGB", (1000, 400), "olive"), "WEBP"), "image/webp"
+    )
+    assert submit(client, article, webp).status_code == 302
+    article.refresh_from_db()
+    assert article.lead_image.name.endswith(".webp")
+    assert sorted(r["width"] for r in article.lead_image_renditions) == [480, 960, 1000]
+    assert {r["format"] for r in article.lead_image_renditions} == {"WEBP"}
