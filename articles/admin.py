@@ -21,6 +21,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+from taggit.forms import TagWidget
+from taggit.managers import TaggableManager
 
 from .images import (
     image_check,
@@ -121,6 +123,7 @@ class EditTrackingAdmin(VersionAdmin):
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
+    formfield_overrides = {TaggableManager: {"widget": TagWidget(attrs={"size": 70})}}
     object_history_template = "admin/history_with_compare.html"
 
     def get_urls(self):
