@@ -255,6 +255,10 @@ def collect_items(lines, start):
     return items, index
 
 
+def _prose_after(lines, index):
+    return any(not line.blank and line.indent == 0 for line in lines[index:])
+
+
 def find_list(lines, start):
     """Index of the first line of the headline list at or after ``start``.
 
@@ -265,8 +269,7 @@ def find_list(lines, start):
     while index < len(lines):
         if lines[index].item:
             items, end = collect_items(lines, index)
-            prose_after = any(not line.blank and line.indent == 0 for line in lines[end:])
-            if any(item.has_time for item in items) or not prose_after:
+            if any(item.has_time for item in items) or not _prose_after(lines, end):
                 return index
             index = end
         else:
@@ -501,8 +504,10 @@ def find_article(lines, first_item, warnings):
     if first_item < len(lines):
         items, end = collect_items(lines, first_item)
         h1 = lines[head[-1]]
-        # The teaser sits right under the h1; further down, numbered prose is body.
-        adjacent = head[-1] == first_item - 1 or len(head) <= 2
+        # The teaser sits right under the h1. Past a blank line, untimed items
+        # are a teaser only when body text follows them; otherwise they are a
+        # headline list whose times were lost ("Latest headlines", blank, list).
+        adjacent = head[-1] == first_item - 1 or (len(head) <= 2 and _prose_after(lines, end))
         if h1.indent == 0 and adjacent and not any(item.has_time for item in items):
             for index in head[1:-1]:
                 warnings.append(ParseWarning(lines[index].number, "skipped text before the h1"))

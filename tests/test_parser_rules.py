@@ -218,3 +218,18 @@ def test_not_a_dump():
     with pytest.raises(DumpError) as refused:
         parse_dump(b"Hello\n\nJust prose here.\n")
     assert refused.value.line == 1
+
+
+def test_a_page_title_over_a_list_that_lost_its_times_is_not_an_article():
+    text = "Latest headlines\n\n  1. First - Gulf\n    Summary one.\n  2. Second - Gulf\n"
+    parsed = parse_dump(text, today=TODAY)
+    assert parsed.article is None
+    assert [h.title for h in parsed.headlines] == ["First", "Second"]
+    assert [w.line for w in parsed.warnings] == [3, 5]
+
+
+def test_untimed_items_under_a_title_with_body_after_them_are_a_teaser():
+    text = "Title\n\n  1. Title\n    The dek.\n    Gulf\n\nBody paragraph.\n"
+    article = parse_dump(text, today=TODAY).article
+    assert (article.title, article.dek, article.region) == ("Title", "The dek.", "Gulf")
+    assert article.paragraphs == ["Body paragraph."]
