@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from itertools import islice
 
 REGIONS = (
     "Middle East",
@@ -35,13 +36,10 @@ _CP1252_TABLE = str.maketrans(
 )
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_SPACES = re.compile(r"\s+")
 # "  12. Title - Label": an indented item line; group 1 the number, 2 the rest.
 _ITEM = re.compile(r"(\d{1,6})\.(?:\s+(.*))?")
 # "03.28 / 21:10": month.day / hour:minute, one or two digits, spaces optional.
 _TIME = re.compile(r"(\d{1,2})\.(\d{1,2})\s*/\s*(\d{1,2}):(\d{2})")
-# A cut mark at the very end: whitespace, one "…" or "...", whitespace.
-_CUT_MARK = re.compile(r"\s*(?:…|\.\.\.)\s*$")
 # A credit starts at the first "©", with a "Copyright" word just before it.
 _CREDIT_START = re.compile(r"(?:\bcopyright\s*)?©", re.IGNORECASE)
 # Link remains at the end of a credit: "(read more…", "read …", "continue reading".
@@ -156,18 +154,17 @@ class _Line:
     number: int  # 1-based line of the input
     indent: int  # columns of leading whitespace, tabs to stops of 4
     text: str  # stripped, spaces collapsed
+    item: tuple | None = None  # (position, rest) for an indented "N. title" line
+
+    def __post_init__(self):
+        if self.indent and self.text[:1].isdigit():
+            match = _ITEM.fullmatch(self.text)
+            if match:
+                self.item = (int(match[1]), match[2] or "")
 
     @property
     def blank(self):
         return not self.text
-
-    @property
-    def item(self):
-        """(position, rest) for an indented "N. title" line, else None."""
-        if self.indent == 0:
-            return None
-        match = _ITEM.fullmatch(self.text)
-        return (int(match[1]), match[2] or "") if match else None
 
 
 @dataclass
@@ -204,7 +201,7 @@ def decode(data):
 
 def collapse(text):
     """NBSPs, tabs and runs of spaces become one plain space; ends stripped."""
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def split_lines(text):
@@ -217,9 +214,12 @@ def split_lines(text):
 
 
 def strip_cut_mark(text):
-    """Text without its trailing cut mark, and whether there was one."""
-    stripped = _CUT_MARK.sub("", text, count=1)
-    return stripped, stripped != text.rstrip()
+    """Text without its trailing cut mark (one "…" or "..."), and whether there was one."""
+    stripped = text.rstrip()
+    for mark in ("…", "..."):
+        if stripped.endswith(mark):
+            return stripped[: -len(mark)].rstrip(), True
+    return stripped, False
 
 
 # -- anatomy -------------------------------------------------------------------
@@ -237,7 +237,9 @@ def collect_items(lines, start):
     while index < len(lines):
         line = lines[index]
         if line.blank:
-            following = next((other for other in lines[index:] if not other.blank), None)
+            following = next(
+                (other for other in islice(lines, index, None) if not other.blank), None
+            )
             if following is None or following.indent == 0:
                 break
             index += 1
@@ -256,7 +258,7 @@ def collect_items(lines, start):
 
 
 def _prose_after(lines, index):
-    return any(not line.blank and line.indent == 0 for line in lines[index:])
+    return any(not line.blank and line.indent == 0 for line in islice(lines, index, None))
 
 
 def find_list(lines, start):
@@ -384,6 +386,8 @@ def read_time(label):
 
 def years_in(text):
     """Years that date a dump: full dates, and every year after a ©."""
+    if not _YEAR_ANY.search(text):
+        return []
     years = []
     for pattern in (_DATE_MDY, _DATE_DMY):
         for match in pattern.finditer(text):
@@ -567,8 +571,13 @@ def parse_dump(data, *, captured_at=None, today=None):
 
 
 def dump_years(lines, article, items):
-    """Every year the dump's own text gives: per line, paragraph and summary."""
-    texts = [line.text for line in lines]
+    """Every year the dump's own text gives: per paragraph, summary and other line.
+
+    Indented lines are read through their item's joined text (a date may wrap);
+    lines at column 0 also alone (the page title, skipped text).
+    """
+    texts = [line.text for line in lines if line.indent == 0 and line.text]
+    texts.extend(item.rest for item in items)
     if article:
         texts.extend(article.paragraphs)
         texts.append(article.dek or "")
