@@ -275,7 +275,7 @@ class Article(models.Model):
         verbose_name_plural = "articles"
         ordering = ["-published_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "-published_at", "-id"], name="article_live_idx"),
+            models.Index(fields=["status", "-published_at", "id"], name="article_live_idx"),
         ]
 
     def __str__(self):

@@ -136,12 +136,17 @@ class Headline(models.Model):
         ]
         indexes = [
             # The sidebar: visible ones, pinned first, newest first.
+            # Partial on visible: SQLite only uses an index for "WHERE visible"
+            # (how Django writes visible=True) when the index has that condition.
             models.Index(
-                fields=["visible", "-pinned", "-published_at", "-id"], name="headline_sidebar_idx"
+                fields=["-pinned", "-published_at", "id"],
+                condition=models.Q(visible=True),
+                name="headline_sidebar_idx",
             ),
-            # The archive and keyset pagination.
-            models.Index(fields=["-published_at", "-id"], name="headline_archive_idx"),
-            models.Index(fields=["source", "-published_at", "-id"], name="headline_source_idx"),
+            # The archive and keyset pagination, in the lists' order: newest
+            # first, then in the order ingest created them (the outlet's order).
+            models.Index(fields=["-published_at", "id"], name="headline_archive_idx"),
+            models.Index(fields=["source", "-published_at", "id"], name="headline_source_idx"),
         ]
 
     def __str__(self):
