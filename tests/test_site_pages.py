@@ -399,7 +399,7 @@ def test_a_server_error_shows_the_500_page(db, monkeypatch):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
-def test_postgres_search_stems_ranks_and_uses_the_gin_indexes(client, published_sample):
+def test_postgres_search_stems_and_uses_the_gin_indexes(client, published_sample):
     html = client.get("/search/?q=detain").content.decode()
     found = between(html, 'id="search-headlines"', "</section>")
     assert "Iranian editor, social media moderator detained" in found
