@@ -144,7 +144,7 @@ def tags_ensure(*, model, names):
 def tags_attach(*, through, pairs):
     """Add (object id, tag) pairs to a tag through model; existing pairs are kept."""
     through.objects.bulk_create(
-        [through(content_object_id=object_id, tag=tag) for object_id, tag in pairs],
+        [through(content_object_id=object_id, tag_id=tag.pk) for object_id, tag in pairs],
         ignore_conflicts=True,
     )
 
