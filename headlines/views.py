@@ -5,8 +5,10 @@ list is cut by keyset pagination (``?before=`` / ``?after=`` cursors), never
 by counting rows. Caching is added by the top layer (``newsroom.urls``).
 """
 
+import re
 from datetime import date
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -48,10 +50,15 @@ def _page_links(request, page, prefix=""):
     return links
 
 
+_SLUG = re.compile(r"[-\w]+")
+
+
 def _by_slug(model, slug):
     """The row with this slug; an unknown one is a 404 (a filter that matches nothing)."""
     if not slug:
         return None
+    if not _SLUG.fullmatch(slug):
+        raise Http404("No such slug.")  # never send junk (a NUL byte) to the database
     return get_object_or_404(model, slug=slug)
 
 

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "newsroom.middleware.DatabaseUnavailableMiddleware",
 ]
 
 # No page of ours needs inline script or any third-party origin.

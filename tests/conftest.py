@@ -25,11 +25,27 @@ def sample_bytes():
     return SAMPLE.read_bytes()
 
 
+def editors_group():
+    """The Editors group of the data migration, made again if a transactional
+    test flushed it (a flush re-creates permissions, not data migrations)."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name="Editors")
+    if created:
+        migration = import_module("newsroom.migrations.0001_editors_group")
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app, codename=f"{action}_{model}")
+            for app, model, actions in migration.EDITOR_PERMISSIONS
+            for action in actions
+        )
+    return group
+
+
 @pytest.fixture
 def editor(db, django_user_model):
     """A staff user in the Editors group, as `make run` creates."""
-    from django.contrib.auth.models import Group
-
     user = django_user_model.objects.create_user("ed", password="pw-ed-12345", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
+    user.groups.add(editors_group())
     return user

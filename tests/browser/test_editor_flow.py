@@ -1,13 +1,12 @@
 """An editor at the desk, in a real Chromium: ingest, curate, publish."""
 
 import pytest
-from django.contrib.auth.models import Group
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from articles.models import Article, Source
 from headlines.models import Headline
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, editors_group
 
 OTHER_DUMPS = {
     "001.txt": (
@@ -28,7 +27,7 @@ OTHER_DUMPS = {
 @pytest.fixture
 def editor_login(live_server, browser, django_user_model):
     user = django_user_model.objects.create_user("desk", password="desk-pass-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
+    user.groups.add(editors_group())
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.ID, "id_username").send_keys("desk")
     browser.find_element(By.ID, "id_password").send_keys("desk-pass-123")

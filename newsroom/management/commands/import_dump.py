@@ -92,7 +92,8 @@ class Command(BaseCommand):
                 self.report(progress, f"FAILED  {error}")
                 continue
             except DatabaseError as error:
-                raise CommandError(f"{label}: database unavailable: {error}") from None
+                reason = " ".join(str(error).split())  # psycopg adds hint lines
+                raise CommandError(f"{label}: database unavailable: {reason}") from None
             totals.add(result)
             self.report(progress, describe(result))
             for conflict in result.conflicts:
