@@ -8,7 +8,12 @@ from django.db import DatabaseError
 from tqdm import tqdm
 
 from newsroom.ingest import Status, dump_ingest
-from newsroom.management.commands.parse_dump import capture_date, parse_zone, read_input
+from newsroom.management.commands.parse_dump import (
+    capture_date,
+    dump_label,
+    parse_zone,
+    read_input,
+)
 
 
 def dump_paths(arguments):
@@ -75,7 +80,7 @@ class Command(BaseCommand):
         totals = Totals()
         progress = tqdm(files, unit="dump", disable=not sys.stderr.isatty(), file=sys.stderr)
         for path in progress:
-            label = "<stdin>" if path == "-" else path
+            label = dump_label(path)
             try:
                 data = read_input(path)
                 result = dump_ingest(
