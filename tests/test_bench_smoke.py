@@ -4,9 +4,14 @@ The benchmark itself is never part of the suite (it takes minutes and its
 numbers depend on the machine); these tests only prove that the code works.
 """
 
+import io
 import os
+import subprocess
+import sys
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -207,3 +212,123 @@ def test_the_document_has_every_row_with_ratios_and_verdicts():
 def test_bad_arguments_are_refused():
     with pytest.raises(CommandError):
         call_command("bench", "--duration", "0")
+
+
+# -- the load test (bench --load-test) -------------------------------------------
+
+
+def test_load_test_dumps_overlap_parse_cleanly_and_get_newer():
+    origin = datetime(2026, 12, 31, 23, 30)  # the pool crosses a new year
+    texts = [bench.load_dump_text(n, origin=origin) for n in range(3)]
+    parsed = [parse_dump(text) for text in texts]
+    assert len(set(texts)) == 3 and all(p.warnings == [] for p in parsed)
+    assert len({p.article.title for p in parsed}) == 3
+    by_title = [{h.title: h for h in p.headlines} for p in parsed]
+    assert all(len(titles) == bench.LOAD_DUMP_HEADLINES for titles in by_title)
+    for earlier, later in zip(by_title, by_title[1:], strict=False):
+        shared = set(earlier) & set(later)
+        assert len(shared) == bench.LOAD_OVERLAP
+        for title in shared:  # the same row, and the later dump has more to say
+            assert earlier[title].published_at == later[title].published_at
+            assert len(later[title].summary) > len(earlier[title].summary)
+        assert min(h.published_at for h in later.values()) > min(
+            h.published_at for h in earlier.values()
+        )
+    for headline in parsed[2].headlines:  # dated where the pool says, years included
+        index = int(headline.title.rsplit("#L", 1)[1])
+        assert headline.published_at == origin + bench.LOAD_STEP * index
+    newest = bench.pool_marker(bench.newest_pool_index(3))
+    assert parsed[2].headlines[0].title.endswith(newest)
+
+
+def test_load_test_reads_the_import_summary():
+    from newsroom.ingest import Status
+    from newsroom.management.commands.import_dump import Totals
+
+    totals = Totals()
+    totals.by_status = {Status.IMPORTED: 98, Status.ALREADY: 1}
+    totals.unreadable = 1
+    totals.rows["headlines"] = [1010, 990, 3]
+    output = "OK      load-0000.txt: ...\n" + totals.table(dry_run=False) + "\n"
+    assert bench.parse_import_summary(output) == {
+        "imported": 98,
+        "already": 1,
+        "failed": 1,
+        "created": 1010,
+        "updated": 990,
+        "unchanged": 3,
+    }
+    assert bench.parse_import_summary("CommandError: load-0003.txt: database unavailable") is None
+
+
+def test_load_window_keeps_the_responses_that_ended_inside_it():
+    result = bench.LoadResult(path="/", connections=1, elapsed=3.0)
+    result.timeline = [(0.5, 0.1, None), (1.5, 0.2, None), (1.6, None, "500"), (2.5, 0.3, None)]
+    part = bench.load_window(result, 1.0, 2.0)
+    assert part.latencies == [0.2] and part.errors == {"500": 1} and part.elapsed == 1.0
+
+
+def test_a_load_pass_fails_on_any_error_or_failed_import(tmp_path):
+    def importer(returncode, summary):
+        process = subprocess.Popen([sys.executable, "-c", f"raise SystemExit({returncode})"])
+        process.wait()
+        return bench.ImportRun(process, tmp_path / "out", 0.0, 1.0, summary=summary)
+
+    good = {"imported": 2, "already": 0, "failed": 0}
+    passed = bench.LoadPass("cold", 2, load=fake_load("/a/", 10, 0.1), importer=importer(0, good))
+    assert passed.failures() == []
+    errors = bench.LoadPass(
+        "cold", 2, load=fake_load("/a/", 10, 0.1, {"timeout": 1}), importer=importer(0, good)
+    )
+    assert errors.failures() == ["1 request errors"]
+    failed = {"imported": 1, "already": 0, "failed": 1}
+    broken = bench.LoadPass("cold", 2, load=fake_load("/a/", 10, 0.1), importer=importer(1, failed))
+    assert broken.failures() == ["import_dump exited with status 1", "1 of 2 dumps failed"]
+    died = bench.LoadPass("cold", 2, load=fake_load("/a/", 10, 0.1), importer=importer(1, None))
+    assert "import_dump printed no summary" in died.failures()
+    assert bench.LoadPass("cold", 2).failures() == ["the load or the import did not run"]
+
+
+def _children():
+    """PIDs whose parent is this process (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts child processes in /proc")
+@pytest.mark.django_db(transaction=True)
+def test_the_load_test_runs_gunicorn_and_import_dump_together_and_stops_them(tmp_path):
+    before = set(_children())
+    call_command(
+        "bench",
+        "--load-test",
+        "--load-cache=cold",
+        "--load-dumps=2",
+        "--load-connections=4",
+        "--load-duration=1",
+        "--load-headlines=50",
+        "--articles=3",
+        f"--results-dir={tmp_path}",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    [path] = tmp_path.iterdir()
+    document = path.read_text()
+    assert path.name.endswith("-load.md") and "**passed**: 0 errors, 0 failed imports" in document
+    rows = [line for line in document.splitlines() if line.startswith("| cache cold")]
+    assert len(rows) == 2 and "| 2 / 0 / 0 | 30 / 10 |" in rows[0]
+    assert "the article page lists the last dump's newest headline" in document
+    assert set(_children()) <= before  # gunicorn, its workers and import_dump are gone
+
+
+def test_bad_load_test_arguments_are_refused():
+    with pytest.raises(CommandError):
+        call_command("bench", "--load-test", "--load-connections", "0")
+    with pytest.raises(CommandError):
+        call_command("bench", "--load-test", "--load-duration", "601")

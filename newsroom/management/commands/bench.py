@@ -17,6 +17,10 @@ Measured in one run (see ``bench/README.md``):
 4. SQL queries per page, counted in-process with the test client;
 5. the article page's p99 at 10,000 and at ``--big-headlines`` headlines.
 
+``--load-test`` runs something else instead: the article page under load
+while ``import_dump`` writes 100 dumps into the same database (issue 10), a
+check that exits 1 on any failed request or import (see ``LoadTest``).
+
 Every subprocess started here is stopped in a ``finally`` block, by its PID.
 """
 
@@ -25,6 +29,7 @@ import math
 import os
 import platform
 import random
+import re
 import resource
 import secrets
 import selectors
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -63,6 +69,25 @@ CACHED_SHARE = 0.05
 P99_GROWTH = 1.2
 IMPORT_SHARE = 0.5
 
+# The load test (issue 10): the article page under load while import_dump runs.
+LOAD_HEADLINES = 20_000  # headlines in its corpus (--load-headlines)
+LOAD_DUMP_HEADLINES = 20  # headlines per generated dump
+LOAD_OVERLAP = 10  # of them shared with the next dump, which updates them
+LOAD_STEP = timedelta(minutes=2)  # between two headlines of the dumps' pool
+LOAD_LEAD = timedelta(hours=1)  # the pool starts after now: above every corpus headline
+LOAD_CACHES = {"cold": "dummy://", "warm": "locmem://"}
+IMPORT_TIMEOUT = 600.0  # seconds the import may run on after the load before it is stopped
+IMPORT_SUMMARY = re.compile(
+    r"^\s*dumps\s+(?P<imported>\d+) imported, (?P<already>\d+) already imported, "
+    r"(?P<failed>\d+) failed\s*$",
+    re.MULTILINE,
+)
+IMPORT_HEADLINES = re.compile(
+    r"^\s*headlines\s+(?P<created>\d+)\s+(?P<updated>\d+)\s+(?P<unchanged>\d+)\s*$",
+    re.MULTILINE,
+)
+LOCKED = "database is locked"
+
 OUTLETS = [
     "Gulf Daily Wire",
     "Nile Post",
@@ -90,12 +115,7 @@ def bench_dump_text(number, *, headlines=20, seed=CORPUS_SEED, year=2017):
 
     rng = random.Random(f"bench-dump|{seed}|{number}")
     title = f"{sentence(rng, 8)[:-1]} ({number})"
-    lines = [title, "", title, f"  1. {title}", f"    {sentence(rng, 24)[:-1]}…"]
-    lines += ["    Middle Easte", ""]
-    paragraphs = [" ".join(sentence(rng, rng.randint(12, 16)) for _ in range(5)) for _ in range(12)]
-    paragraphs[-1] = paragraphs[-1][:-1] + "…"
-    for paragraph in paragraphs:
-        lines += [paragraph, ""]
+    lines = _dump_article_lines(rng, title)
     start = datetime(year, 12, 28, 23, 59) - timedelta(minutes=(number * headlines * 3) % 400_000)
     moment = max(start, datetime(year, 1, 2))
     for position in range(1, headlines + 1):
@@ -110,6 +130,86 @@ def bench_dump_text(number, *, headlines=20, seed=CORPUS_SEED, year=2017):
         lines += [f"    {chunk}" for chunk in textwrap.wrap(summary, 100)]
         moment = max(moment - timedelta(minutes=rng.randint(1, 5)), datetime(year, 1, 1))
     return "\n".join(lines) + "\n"
+
+
+def _dump_article_lines(rng, title):
+    """The article part of a dump: title, teaser with its region, 12 paragraphs."""
+    from newsroom.management.commands.generate_corpus import sentence
+
+    lines = [title, "", title, f"  1. {title}", f"    {sentence(rng, 24)[:-1]}…"]
+    lines += ["    Middle Easte", ""]
+    paragraphs = [" ".join(sentence(rng, rng.randint(12, 16)) for _ in range(5)) for _ in range(12)]
+    paragraphs[-1] = paragraphs[-1][:-1] + "…"
+    for paragraph in paragraphs:
+        lines += [paragraph, ""]
+    return lines
+
+
+def load_dump_text(
+    number, *, origin, headlines=LOAD_DUMP_HEADLINES, overlap=LOAD_OVERLAP, seed=CORPUS_SEED
+):
+    """Dump ``number`` of the load test: an article and ``headlines`` headlines of a pool.
+
+    Pool headline ``i`` is published at ``origin + i × LOAD_STEP`` (``origin``
+    naive, in TIME_ZONE). Dump ``n`` lists pool headlines ``n × step`` to
+    ``n × step + headlines - 1`` newest first, ``step = headlines - overlap``:
+    it shares ``overlap`` headlines with the dump before it and ``overlap``
+    with the one after. A headline seen again carries a longer summary, so the
+    later dump's import updates the row instead of leaving it unchanged. With
+    ``origin`` after now, each import in file order puts its headlines at the
+    top of the sidebar that every page reads. Articles are distinct drafts.
+    """
+    from newsroom.management.commands.generate_corpus import sentence
+
+    if not 0 <= overlap < headlines:
+        raise ValueError("overlap must be at least 0 and below headlines")
+    rng = random.Random(f"bench-load-dump|{seed}|{number}")
+    title = f"{sentence(rng, 8)[:-1]} (load {number})"
+    lines = _dump_article_lines(rng, title)
+    first = number * (headlines - overlap)
+    newest_first = range(first + headlines - 1, first - 1, -1)
+    for position, index in enumerate(newest_first, start=1):
+        again = number > 0 and index - first < overlap  # also in the dump before
+        lines += _pool_headline_lines(index, position, origin=origin, seed=seed, again=again)
+    return "\n".join(lines) + "\n"
+
+
+def _pool_headline_lines(index, position, *, origin, seed, again):
+    from newsroom.management.commands.generate_corpus import sentence
+
+    rng = random.Random(f"bench-load-headline|{seed}|{index}")
+    moment = origin + LOAD_STEP * index
+    label = rng.choice(LABELS)
+    title = f"{sentence(rng, rng.randint(7, 12))[:-1]} {pool_marker(index)}"
+    sentences = [sentence(rng) for _ in range(2)]
+    credit = f"© {rng.choice(OUTLETS)} {moment.year}. All Rights Reserved."
+    summary = " ".join((sentences if again else sentences[:1]) + [credit])
+    lines = [f"  {position}. {title} - {label}", f"    {moment:%m.%d / %H:%M}"]
+    return lines + [f"    {chunk}" for chunk in textwrap.wrap(summary, 100)]
+
+
+def pool_marker(index):
+    """How the title of pool headline ``index`` ends (unique among the pool's titles)."""
+    return f"#L{index}"
+
+
+def newest_pool_index(count, *, headlines=LOAD_DUMP_HEADLINES, overlap=LOAD_OVERLAP):
+    """The pool index of the newest headline of ``count`` load-test dumps (the last one's)."""
+    return (count - 1) * (headlines - overlap) + headlines - 1
+
+
+def write_load_dumps(directory, *, count, origin, headlines=LOAD_DUMP_HEADLINES):
+    """``count`` load-test dumps as ``directory/load-NNNN.txt``; import_dump reads them in order."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        path = directory / f"load-{number:04d}.txt"
+        path.write_text(
+            load_dump_text(number, origin=origin, headlines=headlines), encoding="utf-8"
+        )
+        paths.append(path)
+    return paths
 
 
 # -- the load generator ---------------------------------------------------------
@@ -132,6 +232,8 @@ class LoadResult:
     server_cpu: float | None = None  # CPU seconds of the server's processes / elapsed
     machine_cpu: float | None = None  # busy CPU seconds of the whole machine / elapsed
     body: bytes = b""  # the last 2xx body, for the static copy
+    started: float = 0.0  # perf_counter() when the run began
+    timeline: list | None = None  # (perf_counter, latency or None, error kind or None)
 
     @property
     def ok(self):
@@ -238,7 +340,15 @@ def request_bytes(path, port):
 
 
 def load_run(
-    port, path, *, duration, connections, timeout=LOAD_TIMEOUT, keep_body=False, host=LOOPBACK
+    port,
+    path,
+    *,
+    duration,
+    connections,
+    timeout=LOAD_TIMEOUT,
+    keep_body=False,
+    host=LOOPBACK,
+    timeline=False,
 ):
     """GET ``path`` from 127.0.0.1:``port`` over ``connections`` connections for ``duration`` s.
 
@@ -248,17 +358,19 @@ def load_run(
     when the server offers it (gunicorn's sync workers close after each
     response). Only 2xx responses count as requests; anything else is an error,
     by status or by exception name. Latency runs from the first byte sent (or
-    the connect) to the last byte of the body.
+    the connect) to the last byte of the body. ``timeline`` keeps every
+    response's end time too, for :func:`load_window`.
     """
     if host != LOOPBACK:
         raise ValueError(f"the load generator only talks to {LOOPBACK}, not {host!r}")
     request = request_bytes(path, port)
     address = (host, port)
     result = LoadResult(path=path, connections=connections)
+    stamps = result.timeline = [] if timeline else None
     selector = selectors.DefaultSelector()
     conns = [_Conn() for _ in range(connections)]
     cpu_before = _own_cpu()
-    started = time.perf_counter()
+    started = result.started = time.perf_counter()
     deadline = started + duration
 
     def drop(conn):
@@ -270,6 +382,8 @@ def load_run(
 
     def fail(conn, kind, now):
         result.errors[kind] += 1
+        if stamps is not None:
+            stamps.append((now, None, kind))
         drop(conn)
         conn.wait_until = now + 0.02  # a refused connection must not spin
 
@@ -329,11 +443,15 @@ def load_run(
             return
         if 200 <= status < 300:
             result.latencies.append(now - conn.began)
+            if stamps is not None:
+                stamps.append((now, now - conn.began, None))
             if keep_body:
                 body = bytes(conn.buffer[start:end])
                 result.body = _unchunk(body) if chunked else body
         else:
             result.errors[str(status)] += 1
+            if stamps is not None:
+                stamps.append((now, None, str(status)))
         conn.began = 0.0
         if close:
             drop(conn)
@@ -377,6 +495,20 @@ def load_run(
     result.client_cpu = (_own_cpu() - cpu_before) / result.elapsed
     result.latencies.sort()
     return result
+
+
+def load_window(result, start, end):
+    """The part of a ``timeline`` run whose responses ended between ``start`` and ``end``."""
+    part = LoadResult(path=result.path, connections=result.connections)
+    part.started, part.elapsed = start, max(end - start, 1e-9)
+    for moment, latency, kind in result.timeline or ():
+        if start <= moment <= end:
+            if kind is None:
+                part.latencies.append(latency)
+            else:
+                part.errors[kind] += 1
+    part.latencies.sort()
+    return part
 
 
 def http_get(port, path, *, timeout=5.0):
@@ -887,15 +1019,8 @@ HEADERS = (
 
 
 def markdown_table(rows):
-    def cell(text):
-        return str(text).replace("|", "\\|").replace("\n", " ") or " "
-
-    lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join(" --- " for _ in HEADERS) + "|",
-    ]
-    for row in rows:
-        values = (
+    values = [
+        (
             row.measurement,
             row.size,
             row.throughput,
@@ -907,6 +1032,22 @@ def markdown_table(rows):
             row.ratio,
             row.target,
         )
+        for row in rows
+    ]
+    return markdown_lines(HEADERS, values)
+
+
+def markdown_lines(headers, rows):
+    """A Markdown table of ``headers`` and ``rows`` (tuples of values, one per header)."""
+
+    def cell(text):
+        return str(text).replace("|", "\\|").replace("\n", " ") or " "
+
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join(" --- " for _ in headers) + "|",
+    ]
+    for values in rows:
         lines.append("| " + " | ".join(cell(value) for value in values) + " |")
     return "\n".join(lines)
 
@@ -1359,14 +1500,426 @@ def _stand_in_html():
     return f"<!doctype html><title>stand-in</title>\n{paragraphs}".encode()
 
 
-def results_path(directory, now=None):
+# -- the load test (issue 10) ---------------------------------------------------
+
+
+def parse_import_summary(text):
+    """The counts of import_dump's closing summary, or None when it printed none.
+
+    ``{"imported", "already", "failed"}`` from the line ``dumps  N imported, M
+    already imported, K failed``, with ``{"created", "updated", "unchanged"}``
+    of the headlines line when there is one.
+    """
+    found = IMPORT_SUMMARY.search(text)
+    if found is None:
+        return None
+    summary = {name: int(value) for name, value in found.groupdict().items()}
+    rows = IMPORT_HEADLINES.search(text, found.end())
+    if rows is not None:
+        summary.update({name: int(value) for name, value in rows.groupdict().items()})
+    return summary
+
+
+@dataclass
+class ImportRun:
+    """One ``manage.py import_dump`` subprocess of the load test, and what it said."""
+
+    process: subprocess.Popen
+    out_path: Path
+    started: float  # perf_counter() at the start
+    ended: float | None = None  # perf_counter() at the exit, set by the watching thread
+    watcher: threading.Thread | None = None
+    timed_out: bool = False
+    output: str = ""
+    summary: dict | None = None
+
+    @property
+    def returncode(self):
+        return self.process.returncode
+
+    @property
+    def seconds(self):
+        return None if self.ended is None else self.ended - self.started
+
+    def watch(self):
+        """Wait for the exit in a thread of its own: the load generator holds the main one."""
+        self.process.wait()
+        self.ended = time.perf_counter()
+
+    def finish(self, timeout):
+        """Wait up to ``timeout`` s for the exit, else stop it; then read its summary."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+            stop_process(self.process)
+        if self.watcher is not None:
+            self.watcher.join(timeout=STOP_TIMEOUT)
+        self.output = self.out_path.read_text(encoding="utf-8", errors="replace")
+        self.summary = parse_import_summary(self.output)
+
+
+@contextmanager
+def import_dump_process(directory, *, env, out_path):
+    """Start ``manage.py import_dump directory`` with ``env``; yield its ImportRun; always stop it.
+
+    Its standard output and error go to ``out_path`` (a file, never a pipe
+    that nobody reads while the load runs).
+    """
+    command = [sys.executable, "manage.py", "import_dump", str(directory)]
+    with open(out_path, "wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    run = ImportRun(process=process, out_path=Path(out_path), started=time.perf_counter())
+    run.watcher = threading.Thread(target=run.watch, name="import-dump-exit", daemon=True)
+    run.watcher.start()
+    try:
+        yield run
+    finally:
+        stop_process(process)
+        run.watcher.join(timeout=STOP_TIMEOUT)
+
+
+@dataclass
+class LoadPass:
+    """One pass of the load test: one cache setting, its load and its import."""
+
+    cache: str
+    dumps: int
+    path: str = ""
+    load: LoadResult | None = None
+    during: LoadResult | None = None  # the responses that ended while the import ran
+    importer: ImportRun | None = None
+    shows_import: bool | None = None  # the page lists the last dump's newest headline after
+    locked: int = 0  # "database is locked" in gunicorn's log and the import's output
+    problems: list = field(default_factory=list)  # what went wrong outside the counts
+    notes: list = field(default_factory=list)
+
+    def failures(self):
+        """Why this pass fails the check: empty when it passed."""
+        found = list(self.problems)
+        load, importer = self.load, self.importer
+        if load is not None:
+            if load.error_count:
+                found.append(f"{load.error_count:,} request errors")
+            if not load.ok:
+                found.append("no request was answered with a 2xx")
+        if importer is not None:
+            summary = importer.summary
+            if importer.timed_out:
+                found.append(f"import_dump still ran {IMPORT_TIMEOUT:g} s after the load: stopped")
+            if importer.returncode != 0:
+                found.append(f"import_dump exited with status {importer.returncode}")
+            if summary is None:
+                found.append("import_dump printed no summary")
+            elif summary["failed"]:
+                found.append(f"{summary['failed']} of {self.dumps} dumps failed")
+            elif summary["imported"] + summary["already"] != self.dumps:
+                found.append(f"{summary['imported']} of {self.dumps} dumps imported")
+        if (load is None or importer is None) and not found:
+            found.append("the load or the import did not run")
+        return found
+
+
+LOAD_HEADERS = (
+    "pass",
+    "requests",
+    "req/s",
+    "p50",
+    "p99",
+    "errors",
+    "CPU server + client / machine",
+    "import_dump exit",
+    "dumps imported / already / failed",
+    "headlines created / updated",
+    "import wall time",
+    "check",
+)
+
+
+class LoadTest(Bench):
+    """``bench --load-test``: the article page under load while import_dump writes (issue 10).
+
+    For each cache setting (cold: ``dummy://``, warm: ``locmem://``) a corpus
+    in a throwaway database, gunicorn on it, and, started together, the load
+    generator on a live article's page and ``manage.py import_dump`` of
+    generated dumps as a subprocess with gunicorn's environment (so the same
+    database). A check run by hand (``make loadtest``), not part of the suite:
+    :meth:`failures` lists what failed and the command then exits 1.
+    """
+
+    def __init__(self, *, options, log):
+        super().__init__(options=options, log=log)
+        self.passes = []
+
+    def run(self):
+        self.facts = self.machine_facts()
+        with tempfile.TemporaryDirectory(prefix="newsroom-loadtest-") as tmpdir:
+            self.tmp = Path(tmpdir)
+            self.collectstatic()
+            for cache_name in self.cache_names():
+                self.passes.append(self.load_pass(cache_name))
+        return self.document()
+
+    def cache_names(self):
+        chosen = self.o["load_cache"]
+        return list(LOAD_CACHES) if chosen == "both" else [chosen]
+
+    def failures(self):
+        return [f"cache {p.cache}: {reason}" for p in self.passes for reason in p.failures()]
+
+    def load_pass(self, cache_name):
+        from django.db import connection
+        from django.utils import timezone
+
+        o, cache_url = self.o, LOAD_CACHES[cache_name]
+        found = LoadPass(cache=cache_name, dumps=o["load_dumps"])
+        self.step(f"load test, cache {cache_name} (CACHE_URL={cache_url})")
+        with throwaway_database(self.tmp, f"load_{cache_name}", self.log) as url:
+            self.facts["database"] = database_version()
+            self.corpus_seconds[cache_name] = build_corpus(
+                articles=o["articles"], headlines=o["load_headlines"], log=self.log
+            )
+            found.path = live_article_path()
+            connection.close()  # nothing of this process stays open while the load runs
+            local_now = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
+            dumps = self.tmp / f"dumps-{cache_name}"
+            write_load_dumps(dumps, count=o["load_dumps"], origin=local_now + LOAD_LEAD)
+            env = self.server_env(url, cache_url)
+            log_path = self.tmp / f"gunicorn-load-{cache_name}.log"
+            try:
+                with gunicorn(
+                    "newsroom.wsgi", env=env, workers=o["workers"], log_path=log_path, log=self.log
+                ) as (port, pid):
+                    self.under_load(found, port, pid, dumps, env)
+                    found.shows_import = self.page_shows(
+                        port, found.path, pool_marker(newest_pool_index(o["load_dumps"]))
+                    )
+            except ServerError as error:
+                self.log(f"  server failed: {error}")
+                found.problems.append(f"gunicorn did not start: {str(error)[:200]}")
+            self.read_logs(found, log_path)
+        return found
+
+    def under_load(self, found, port, pid, dumps, env):
+        """The warm-up, then the measured load with import_dump running beside it."""
+        connections, duration = self.o["load_connections"], self.o["load_duration"]
+        load_run(port, found.path, duration=WARMUP_SECONDS, connections=connections)
+        self.log(
+            f"  {found.path}: {connections} connections for {duration:g} s; "
+            f"import_dump of {found.dumps} dumps at the same time"
+        )
+        before, machine_before = process_tree_cpu(pid), machine_busy()
+        out_path = self.tmp / f"import-{found.cache}.log"
+        with import_dump_process(dumps, env=env, out_path=out_path) as importer:
+            found.importer = importer
+            load = found.load = load_run(
+                port, found.path, duration=duration, connections=connections, timeline=True
+            )
+            after, machine_after = process_tree_cpu(pid), machine_busy()
+            if importer.process.poll() is None:
+                self.log("  the load is over; waiting for import_dump")
+            importer.finish(IMPORT_TIMEOUT)
+        if before is not None and after is not None:
+            load.server_cpu = (after - before) / load.elapsed
+        if machine_before is not None and machine_after is not None:
+            load.machine_cpu = (machine_after - machine_before) / load.elapsed
+        load_end = load.started + load.elapsed
+        end = load_end if importer.ended is None else min(importer.ended, load_end)
+        found.during = load_window(load, max(importer.started, load.started), end)
+        if importer.ended is None or importer.ended > load_end:
+            found.notes.append(
+                f"import_dump outlasted the load by "
+                f"{(importer.ended or time.perf_counter()) - load_end:,.1f} s; the "
+                "'while the import ran' row covers the import's time under load only"
+            )
+        self.log(
+            f"  load: {load.ok:,} requests, {load.rps:,.0f} req/s, p99 {_ms(load.p99)}, "
+            f"errors {_errors(load)}; import_dump exit {importer.returncode} after "
+            f"{_seconds(importer.seconds)}, summary {importer.summary}"
+        )
+
+    def page_shows(self, port, path, marker):
+        """Whether ``path`` now lists the headline whose title ends with ``marker``."""
+        try:
+            status, body = http_get(port, path, timeout=LOAD_TIMEOUT)
+        except (OSError, http.client.HTTPException):
+            return None
+        return status == 200 and f"{marker}<".encode() in body
+
+    def read_logs(self, found, log_path):
+        """Count "database is locked"; keep the first error lines of gunicorn and import_dump."""
+        server_log = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+        import_log = found.importer.output if found.importer else ""
+        found.locked = server_log.count(LOCKED) + import_log.count(LOCKED)
+        if found.load is not None and found.load.error_count:
+            errors = _error_lines(server_log)
+            found.notes.append(
+                "gunicorn's log: " + (" / ".join(errors) if errors else "no error line")
+            )
+        failed = [line.strip() for line in import_log.splitlines() if line.startswith("FAILED")]
+        if failed:
+            found.notes.append(f"import_dump's FAILED lines: {len(failed)}; the first: {failed[0]}")
+        if found.importer is not None and found.importer.returncode:
+            tail = import_log.strip().splitlines()[-1:] or ["(no output)"]
+            found.notes.append(f"import_dump's last line: {tail[0][:300]}")
+
+    # - document -
+
+    def document(self):
+        now = datetime.now(UTC)
+        f, o = self.facts, self.o
+        failures = self.failures()
+        verdict = (
+            "**passed**: 0 errors, 0 failed imports"
+            if not failures
+            else "**FAILED**: " + "; ".join(failures)
+        )
+        builds = ", ".join(
+            f"cache {name} {seconds:,.1f} s" for name, seconds in self.corpus_seconds.items()
+        )
+        step = LOAD_DUMP_HEADLINES - LOAD_OVERLAP
+        lines = [
+            f"# Newsroom load test, {now:%Y-%m-%d %H:%M} UTC",
+            "",
+            f"- machine: {f['cores']} cores (os.cpu_count), {f['cpu']}, {f['platform']}",
+            f"- Python {f['python']}, Django {f['django']}, gunicorn {f['gunicorn']}, "
+            f"database {f['database']} (a throwaway database per pass)",
+            f"- commit {f['commit']}",
+            f"- corpus per pass: {o['articles']:,} articles, {o['load_headlines']:,} headlines "
+            f"(seed {CORPUS_SEED}); built in {builds or '—'}",
+            f"- load: the Python load generator of `manage.py bench` on {LOOPBACK}, "
+            f"{o['load_connections']} connections for {o['load_duration']:g} s per pass after "
+            f"{WARMUP_SECONDS:g} s of warm-up, on the page of a live corpus article; gunicorn "
+            f"{o['workers']} sync workers, DJANGO_DEBUG=0; an error is a non-2xx response, a "
+            f"timeout ({LOAD_TIMEOUT:g} s) or a connection error",
+            f"- import: `manage.py import_dump <dir>` of {o['load_dumps']} generated dumps "
+            f"(an article + {LOAD_DUMP_HEADLINES} headlines each; {LOAD_OVERLAP} of them are "
+            f"the next dump's too, which updates them; dated from now + "
+            f"{LOAD_LEAD.total_seconds() / 3600:g} h on, {step} new ones per dump, so each "
+            "import puts its headlines at the top of the article page's sidebar), started with "
+            "the measured load, in a subprocess with gunicorn's environment and database; its "
+            "wall time includes starting Python and Django",
+        ]
+        if f["database"].startswith("SQLite"):
+            lines.append(
+                "- SQLite (newsroom/settings.py): WAL journal, IMMEDIATE transactions, timeout "
+                "20 s; each dump is one write transaction while the pages only read"
+            )
+        lines += [f"- result: {verdict}", "", markdown_lines(LOAD_HEADERS, self.load_rows())]
+        notes = [f"cache {p.cache}: {note}" for p in self.passes for note in self.pass_notes(p)]
+        if self.notes or notes:
+            lines += ["", *(f"- note: {note}" for note in self.notes + notes)]
+        return "\n".join(lines) + "\n"
+
+    def load_rows(self):
+        rows = []
+        for found in self.passes:
+            name = f"cache {found.cache} (`CACHE_URL={LOAD_CACHES[found.cache]}`)"
+            importer, summary = found.importer, found.importer and found.importer.summary
+            check = _verdict(not found.failures())
+            if found.load is None:
+                rows.append((f"{name}: did not run", *[""] * 10, check))
+                continue
+            load, during = found.load, found.during
+            whole = f"{name}: article `{found.path}`, all {load.elapsed:,.1f} s"
+            dumps = headlines = "—"
+            if summary:
+                dumps = f"{summary['imported']:,} / {summary['already']:,} / {summary['failed']:,}"
+                if "created" in summary:
+                    headlines = f"{summary['created']:,} / {summary['updated']:,}"
+            exit_status = "—" if importer is None else str(importer.returncode)
+            if importer is not None and importer.timed_out:
+                exit_status += " (stopped)"
+            seconds = _seconds(importer.seconds) if importer else "—"
+            rows.append(
+                (
+                    whole,
+                    *_load_cells(load),
+                    exit_status,
+                    dumps,
+                    headlines,
+                    seconds,
+                    check,
+                )
+            )
+            if during is not None and importer is not None:
+                start = during.started - load.started
+                window = f"{start:,.1f}–{start + during.elapsed:,.1f} s"
+                label = f"{name}: the same, while the import ran ({window})"
+                rows.append((label, *_load_cells(during, cpu=False), *[""] * 5))
+        return rows
+
+    def pass_notes(self, found):
+        notes = list(found.notes)
+        if found.shows_import is not None:
+            seen = "lists" if found.shows_import else "does not list"
+            why = ""
+            if not found.shows_import and found.cache == "warm":
+                why = (
+                    " (expected: the locmem page cache is per process, so import_dump's version "
+                    "bump never reaches the workers; they serve their copy until it expires)"
+                )
+            notes.append(
+                f"after the import the article page {seen} the last dump's newest headline{why}"
+            )
+        if found.locked:
+            notes.append(
+                f"\"{LOCKED}\" {found.locked:,}× in gunicorn's log and the import's output"
+            )
+        elif self.facts.get("database", "").startswith("SQLite") and found.load is not None:
+            notes.append(f"no \"{LOCKED}\" in gunicorn's log or the import's output")
+        return notes
+
+
+def _load_cells(result, cpu=True):
+    """requests, req/s, p50, p99, errors and CPU of a load result, as table cells."""
+    usage = ""
+    if cpu:
+        usage = (
+            f"{_cpu(result.server_cpu)} + {_cpu(result.client_cpu)} / {_cpu(result.machine_cpu)}"
+        )
+    return (
+        f"{result.ok:,}",
+        _rate(result.rps, "req/s"),
+        _ms(result.p50),
+        _ms(result.p99),
+        _errors(result),
+        usage,
+    )
+
+
+def _seconds(value):
+    return "—" if value is None else f"{value:,.1f} s"
+
+
+def _error_lines(text, limit=3):
+    """The first ``limit`` distinct lines of a log that name an error or exception."""
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if ("Error" in line or "error" in line or "Exception" in line) and line not in found:
+            found.append(line[:300])
+            if len(found) == limit:
+                break
+    return found
+
+
+def results_path(directory, now=None, suffix=""):
     now = now or datetime.now(UTC)
-    return Path(directory) / f"{now:%Y-%m-%dT%H-%M-%SZ}.md"
+    return Path(directory) / f"{now:%Y-%m-%dT%H-%M-%SZ}{suffix}.md"
 
 
-def write_results(document, directory):
-    """Write the document to ``directory/<UTC timestamp>.md`` (through a .tmp file)."""
-    path = results_path(directory)
+def write_results(document, directory, suffix=""):
+    """Write the document to ``directory/<UTC timestamp><suffix>.md`` (through a .tmp file)."""
+    path = results_path(directory, suffix=suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".md.tmp")
     partial.write_text(document, encoding="utf-8")
@@ -1392,6 +1945,24 @@ class Command(BaseCommand):
         parser.add_argument("--dump-headlines", type=int, default=20)
         parser.add_argument("--parse-headlines", type=int, default=10_000)
         parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+        load = parser.add_argument_group(
+            "load test (issue 10)",
+            "--load-test runs instead of the table: the article page under load while "
+            "import_dump writes into the same database; exits 1 on any error or failed import.",
+        )
+        load.add_argument("--load-test", action="store_true", help="run the load test")
+        load.add_argument("--load-connections", type=int, default=64)
+        load.add_argument("--load-duration", type=float, default=60.0, help="seconds per pass")
+        load.add_argument("--load-dumps", type=int, default=100, help="dumps import_dump imports")
+        load.add_argument(
+            "--load-headlines", type=int, default=LOAD_HEADLINES, help="headlines in its corpus"
+        )
+        load.add_argument(
+            "--load-cache",
+            choices=("cold", "warm", "both"),
+            default="both",
+            help="page cache of the passes: cold (dummy://), warm (locmem://) or both",
+        )
 
     def handle(self, *args, **options):
         numbers = ("articles", "headlines", "big_headlines", "connections", "workers", "dumps")
@@ -1408,7 +1979,27 @@ class Command(BaseCommand):
             self.stderr.write(f"[{time.monotonic() - started:6.1f} s] {message}")
             self.stderr.flush()
 
+        if options["load_test"]:
+            self.load_test(options, log, started)
+            return
         document = Bench(options=options, log=log).run()
         self.stdout.write(document, ending="")
         path = write_results(document, options["results_dir"])
         log(f"done in {time.monotonic() - started:.0f} s; wrote {path}")
+
+    def load_test(self, options, log, started):
+        numbers = ("articles", "workers", "load_connections", "load_dumps", "load_headlines")
+        if any(options[name] < 1 for name in numbers) or options["load_duration"] <= 0:
+            raise CommandError("Sizes, connections, workers and the duration must be positive.")
+        if options["load_connections"] > 1000 or options["load_duration"] > 600:
+            raise CommandError("At most 1,000 connections for at most 600 s.")
+        if options["load_headlines"] > 5_000_000 or options["load_dumps"] > 10_000:
+            raise CommandError("At most 5,000,000 headlines and 10,000 dumps.")
+        run = LoadTest(options=options, log=log)
+        document = run.run()
+        self.stdout.write(document, ending="")
+        path = write_results(document, options["results_dir"], suffix="-load")
+        log(f"done in {time.monotonic() - started:.0f} s; wrote {path}")
+        failures = run.failures()
+        if failures:
+            raise CommandError("load test failed: " + "; ".join(failures), returncode=1)
