@@ -400,7 +400,7 @@ def years_in(text):
     return years
 
 
-def base_year(newest, captured_at, dump_years, today):
+def base_year(newest, captured_at, years, today):
     """The year of the newest headline, by the contract's order of sources."""
     if captured_at is not None:
         year = captured_at.year
@@ -413,19 +413,19 @@ def base_year(newest, captured_at, dump_years, today):
             except ValueError:
                 pass
         return year
-    if dump_years:
-        return max(dump_years)
+    if years:
+        return max(years)
     return today.year
 
 
-def date_headlines(items, headlines, warnings, captured_at, dump_years, today):
+def date_headlines(items, headlines, warnings, captured_at, years, today):
     """Give each headline its published_at, rolling the year back as months rise."""
     times = [
         read_time(headline.time_label) if headline.time_label else None for headline in headlines
     ]
     readable = [time for time in times if time and 1 <= time[0] <= 12]
     newest = (readable[0][0], readable[0][1]) if readable else None
-    year = base_year(newest, captured_at, dump_years, today)
+    year = base_year(newest, captured_at, years, today)
     last_month = None
     for item, headline, time in zip(items, headlines, times, strict=True):
         if time is None:
