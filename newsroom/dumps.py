@@ -110,6 +110,20 @@ class ParsedArticle:
     region: str | None
     paragraphs: list[str]
     truncated: bool
+    byline: str | None = None  # the author line without "By"; captures only
+    published_at: date | datetime | None = None  # the article's own date; captures only
+
+    def as_json(self):
+        item = asdict(self)
+        if self.published_at is not None:
+            item["published_at"] = (
+                self.published_at.isoformat(timespec="seconds")
+                if isinstance(self.published_at, datetime)
+                else self.published_at.isoformat()
+            )
+        # The contract's key order: title, byline, published_at, then the rest.
+        order = ("title", "byline", "published_at")
+        return {**{key: item[key] for key in order}, **item}
 
 
 @dataclass
@@ -132,6 +146,7 @@ class ParsedDump:
     article: ParsedArticle | None
     headlines: list[ParsedHeadline]
     warnings: list[ParseWarning]
+    layout: str = "sidebar"  # which reading produced it: sidebar, capture or html
 
     def as_json(self):
         """The exact structure ``manage.py parse_dump`` prints."""
@@ -143,7 +158,8 @@ class ParsedDump:
                 item["published_at"] = headline.published_at.isoformat(timespec="seconds")
             headlines.append(item)
         return {
-            "article": asdict(self.article) if self.article else None,
+            "layout": self.layout,
+            "article": self.article.as_json() if self.article else None,
             "headlines": headlines,
             "warnings": [asdict(warning) for warning in self.warnings],
         }
