@@ -12,6 +12,13 @@ no cron job. Browsers get ``Cache-Control: public`` with a short max-age,
 ``Last-Modified`` and an ``ETag`` (304 on a match). Signed-in users (editors,
 previews) are never served from, nor stored in, the cache.
 
+A page is keyed on its scheme, host and path and on the query parameters its
+view *declares* (``public_page(view, params=(...))``), never on the raw query
+string: ``/sitemap.xml?r=<random>`` is the cached sitemap, not a new render.
+The view is called seeing only those parameters (each with the one value it
+reads), so nothing the key leaves out can reach the page, not even a link that
+copies the query string.
+
 With the default local-memory cache each process has its own pages and
 version, so a change made by another process (``import_dump`` from cron,
 another gunicorn worker) shows after at most ``PAGE_CACHE_SECONDS``. Use
@@ -28,6 +35,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import QueryDict
 from django.middleware.http import ConditionalGetMiddleware
 from django.urls import URLPattern
 from django.utils import timezone
@@ -111,9 +119,42 @@ def seconds_to_next_publish(version, now):
     return moment - now if moment else None
 
 
-def _page_key(request, version):
-    where = f"{request.get_host()}{request.get_full_path()}"
+def declared_query(request, params):
+    """The request's query cut to ``params``: sorted, and the last value of each.
+
+    The last value is the one ``request.GET.get`` (what every view uses) reads,
+    so ``?q=a&q=b`` is the same page as ``?q=b``.
+    """
+    query = QueryDict(mutable=True)
+    for name in sorted(params):
+        if name in request.GET:
+            query[name] = request.GET[name]
+    query._mutable = False
+    return query
+
+
+def _page_key(request, query, version):
+    # request.scheme honours SECURE_PROXY_SSL_HEADER: an http and an https
+    # reader never share a page (robots.txt and canonical links name the scheme).
+    where = f"{request.scheme}://{request.get_host()}{request.path}?{query.urlencode()}"
     return f"page:{version}:{hashlib.sha256(where.encode()).hexdigest()}"
+
+
+def _render_seeing(view, request, query, args, kwargs):
+    """Call ``view`` (and render it) with ``query`` as the whole query string, then restore it."""
+    raw_get, raw_query_string = request.GET, request.META.get("QUERY_STRING")
+    request.GET, request.META["QUERY_STRING"] = query, query.urlencode()
+    try:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()  # templates read request.GET too
+        return response
+    finally:
+        request.GET = raw_get
+        if raw_query_string is None:
+            del request.META["QUERY_STRING"]
+        else:
+            request.META["QUERY_STRING"] = raw_query_string
 
 
 def _storable(response):
@@ -130,29 +171,33 @@ def _conditional(view):
     return decorator_from_middleware(ConditionalGetMiddleware)(view)
 
 
-def public_page(view):
-    """Serve ``view`` from the page cache for anonymous GET/HEAD requests."""
+def public_page(view, *, params=()):
+    """Serve ``view`` from the page cache for anonymous GET/HEAD requests.
+
+    ``params`` names the query parameters the view (or its template) reads;
+    the view never sees any other, signed in or not.
+    """
+    params = tuple(params)
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
+        query = declared_query(request, params)
         if request.user.is_authenticated:
-            response = view(request, *args, **kwargs)
+            response = _render_seeing(view, request, query, args, kwargs)
             add_never_cache_headers(response)
             return response
         now = timezone.now().timestamp()
         version = site_version()
-        key = _page_key(request, version)
+        key = _page_key(request, query, version)
         until_publish = seconds_to_next_publish(version, now)
         keep = page_seconds() if until_publish is None else min(page_seconds(), until_publish)
         # Entries carry their own end (by the clock pages are judged by), so a
         # page never outlives the next publish time even if the cache keeps it.
         expires_at, response = cache.get(key, (0, None))
         if response is None or now >= expires_at:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
+            response = _render_seeing(view, request, query, args, kwargs)
             if not _storable(response):
                 return response
             response["Last-Modified"] = http_date(now)
@@ -168,19 +213,21 @@ def public_page(view):
     return _conditional(cached_view)
 
 
-def public_urls(module_name):
+def public_urls(module_name, params=None):
     """The URL patterns of ``module_name`` with every view wrapped in :func:`public_page`.
 
     Lets the top layer add caching to the apps' views without them importing it.
+    ``params`` maps a URL name to the query parameters its view reads (none
+    when absent); a name that matches no pattern is an error, not a silent miss.
     """
+    params = dict(params or {})
     patterns = import_module(module_name).urlpatterns
     wrapped = []
     for pattern in patterns:
         if not isinstance(pattern, URLPattern):
             raise TypeError(f"{module_name}: only plain paths can be wrapped, not {pattern!r}")
-        wrapped.append(
-            URLPattern(
-                pattern.pattern, public_page(pattern.callback), pattern.default_args, pattern.name
-            )
-        )
+        view = public_page(pattern.callback, params=params.pop(pattern.name, ()))
+        wrapped.append(URLPattern(pattern.pattern, view, pattern.default_args, pattern.name))
+    if params:
+        raise ValueError(f"{module_name}: no URL named {', '.join(sorted(params))}")
     return wrapped

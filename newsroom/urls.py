@@ -12,9 +12,20 @@ from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
 
 from .cache import public_page, public_urls
 
+# The query parameters each public page reads (views and templates); the page
+# cache keys on these alone and the view sees no other. Pages not named read none.
+CURSORS = ("before", "after")
+HEADLINES_PARAMS = {
+    "headline-archive": ("source", "region", "topic", "date", *CURSORS),
+    "region-detail": (*CURSORS, "articles_before", "articles_after"),
+    "topic-detail": (*CURSORS, "articles_before", "articles_after"),
+    "source-detail": CURSORS,
+    "search": ("q",),
+}
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include(public_urls("headlines.urls"))),
+    path("", include(public_urls("headlines.urls", params=HEADLINES_PARAMS))),
     path("", include(public_urls("articles.urls"))),
     path("feeds/articles/", public_page(LatestArticlesFeed()), name="feed-articles"),
     path("feeds/headlines/", public_page(LatestHeadlinesFeed()), name="feed-headlines"),
@@ -22,7 +33,7 @@ urlpatterns = [
     path("feeds/topics/<slug:slug>/", public_page(TopicFeed()), name="feed-topic"),
     path(
         "sitemap.xml",
-        public_page(sitemap),
+        public_page(sitemap, params=("p",)),  # p: the sitemap's page number
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

@@ -23,11 +23,18 @@ CLEARED = (
     "CACHE_URL",
     "DATABASE_URL",
     "NEWSROOM_VAR_DIR",
+    "DJANGO_BEHIND_PROXY",
+    "DJANGO_SSL_REDIRECT",
 )
 
 
 def manage_check(tmp_path, **changes):
     """Run ``manage.py check`` with the environment plus ``changes`` (None unsets)."""
+    return manage(tmp_path, "check", **changes)
+
+
+def manage(tmp_path, *command, **changes):
+    """Run ``manage.py *command`` with the environment plus ``changes`` (None unsets)."""
     env = {key: value for key, value in os.environ.items() if key not in CLEARED}
     env["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'check.sqlite3'}"
@@ -38,7 +45,7 @@ def manage_check(tmp_path, **changes):
         else:
             env[key] = str(value)
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *command],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -93,3 +100,60 @@ def test_debug_generates_secret_key_file_once_and_reuses_it(tmp_path):
     second = manage_check(tmp_path, DJANGO_DEBUG="1")
     assert second.returncode == 0, second.stdout + second.stderr
     assert key_file.read_text() == key
+
+
+def production(**changes):
+    """Production settings: debug off, a secret key, one host."""
+    return {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "newsroom.example",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("behind_proxy", [None, "1"], ids=["no-proxy", "behind-proxy"])
+def test_production_settings_pass_the_deploy_check(tmp_path, behind_proxy):
+    result = manage(
+        tmp_path,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **production(DJANGO_BEHIND_PROXY=behind_proxy),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+# robots.txt twice, as `make serve` answers it: first with a forged (or a
+# proxy's) X-Forwarded-Proto: https, then without it.
+ROBOTS_TWICE = """
+from django.test import Client
+for proto in ("https", None):
+    extra = {"HTTP_X_FORWARDED_PROTO": proto} if proto else {}
+    response = Client().get("/robots.txt", HTTP_HOST="newsroom.example", **extra)
+    assert response.status_code == 200, response.status_code
+    print([line for line in response.content.decode().splitlines() if line.startswith("Sitemap:")])
+"""
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "expected"),
+    [
+        (None, ["http", "http"]),  # the default: a client's header is not trusted
+        ("0", ["http", "http"]),
+        ("1", ["https", "http"]),  # each scheme has its own cached page
+    ],
+    ids=["default", "off", "on"],
+)
+def test_x_forwarded_proto_counts_only_behind_a_proxy(tmp_path, behind_proxy, expected):
+    env = production(DJANGO_BEHIND_PROXY=behind_proxy, DJANGO_SSL_REDIRECT="0")  # as make serve
+    migrated = manage(tmp_path, "migrate", "--noinput", "-v", "0", **env)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+    result = manage(tmp_path, "shell", "-c", ROBOTS_TWICE, **env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if "Sitemap:" in line]
+    assert lines == [f"['Sitemap: {scheme}://newsroom.example/sitemap.xml']" for scheme in expected]
