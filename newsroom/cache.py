@@ -123,14 +123,32 @@ def declared_query(request, params):
     """The request's query cut to ``params``: sorted, and the last value of each.
 
     The last value is the one ``request.GET.get`` (what every view uses) reads,
-    so ``?q=a&q=b`` is the same page as ``?q=b``.
+    so ``?q=a&q=b`` is the same page as ``?q=b``. ``params`` maps each name to
+    None or to a function giving a value's one spelling (None: as if absent).
     """
     query = QueryDict(mutable=True)
-    for name in sorted(params):
-        if name in request.GET:
-            query[name] = request.GET[name]
+    for name, normalise in sorted(params.items()):
+        if name not in request.GET:
+            continue
+        value = request.GET[name]
+        if normalise is not None:
+            value = normalise(value)
+        if value is not None:
+            query[name] = value
     query._mutable = False
     return query
+
+
+def page_number(value):
+    """A ``?p=`` page number in one spelling: 007, +7 and 7 are one page; 1 is no ``p``.
+
+    Anything not a number is kept as it is, for the view to refuse.
+    """
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return None if number == 1 else str(number)
 
 
 def _page_key(request, query, version):
@@ -174,10 +192,11 @@ def _conditional(view):
 def public_page(view, *, params=()):
     """Serve ``view`` from the page cache for anonymous GET/HEAD requests.
 
-    ``params`` names the query parameters the view (or its template) reads;
+    ``params`` names the query parameters the view (or its template) reads,
+    as names or as a mapping of name to normaliser (see :func:`declared_query`);
     the view never sees any other, signed in or not.
     """
-    params = tuple(params)
+    params = dict(params) if isinstance(params, dict) else dict.fromkeys(params)
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):

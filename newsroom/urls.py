@@ -10,7 +10,7 @@ from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
 
-from .cache import public_page, public_urls
+from .cache import page_number, public_page, public_urls
 
 # The query parameters each public page reads (views and templates); the page
 # cache keys on these alone and the view sees no other. Pages not named read none.
@@ -33,7 +33,7 @@ urlpatterns = [
     path("feeds/topics/<slug:slug>/", public_page(TopicFeed()), name="feed-topic"),
     path(
         "sitemap.xml",
-        public_page(sitemap, params=("p",)),  # p: the sitemap's page number
+        public_page(sitemap, params={"p": page_number}),
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

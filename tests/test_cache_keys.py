@@ -66,11 +66,18 @@ def test_an_unread_parameter_serves_the_cached_sitemap(client, stories, django_a
     assert second.content == plain.content == first.content
 
 
-def test_the_sitemap_page_number_is_still_read(client, stories):
-    assert client.get("/sitemap.xml").status_code == 200
-    assert client.get("/sitemap.xml?p=1&r=3").status_code == 200
-    # Only one page exists: page 99 is not the cached page 1.
+def test_the_sitemap_page_number_is_read_in_one_spelling(
+    client, stories, django_assert_num_queries
+):
+    page_one = client.get("/sitemap.xml").content
+    # 1, 01, +1 and " 1" are the page with no p: no new render of a big sitemap.
+    with django_assert_num_queries(0):
+        for spelling in ("1", "01", "%2B1", "%201", "0001&r=3"):
+            assert client.get(f"/sitemap.xml?p={spelling}").content == page_one
+    # Only one page exists: page 99 is not the cached page 1, nor is a word.
     assert client.get("/sitemap.xml?p=99").status_code == 404
+    assert client.get("/sitemap.xml?p=099").status_code == 404
+    assert client.get("/sitemap.xml?p=one").status_code == 404
 
 
 def test_archive_filters_give_their_own_pages_and_junk_is_ignored(
