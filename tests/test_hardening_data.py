@@ -133,3 +133,52 @@ def test_aliases_fold_case_and_marks_the_same_way_in_every_script():
     others, _ = sources_resolve(names=["وكالة الأنباء", "新华社"])
     assert len({source.slug for source in others.values()}) == 2
     assert SourceAlias.objects.count() == 4
+
+
+# 3. Feeds never fail on stored text, whatever characters old rows hold.
+
+BAD = "\x01\x0b\x1b\ufffe"
+
+
+@pytest.mark.django_db
+def test_feeds_replace_xml_illegal_characters_of_stored_text(client):
+    import xml.etree.ElementTree as ET
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    cache.clear()
+    source = Source.objects.create(name="Wire", slug="wire")
+    region = RegionTag.objects.create(name="Gulf", slug="gulf")
+    topic = TopicTag.objects.create(name="Dams", slug="dams")
+    then = timezone.now() - timedelta(hours=1)
+    article = Article.objects.create(
+        title="A", slug="a", source=source, status=Article.Status.PUBLISHED, published_at=then
+    )
+    headline = Headline.objects.create(title="H", fingerprint="f", source=source, published_at=then)
+    for item in (article, headline):
+        item.region_tags.add(region)
+        item.topic_tags.add(topic)
+    # Written straight to the database, as rows stored before any clean-up.
+    Article.objects.update(title=f"Article{BAD}title", dek=f"Dek{BAD}text")
+    Headline.objects.update(
+        title=f"Headline{BAD}title", summary=f"Sum{BAD}mary", credit=f"© Wire{BAD} 2017"
+    )
+    Source.objects.update(name=f"Wire{BAD}name")
+    RegionTag.objects.update(name=f"Gulf{BAD}")
+    TopicTag.objects.filter(pk=topic.pk).update(name=f"Dams{BAD}")
+    feeds = ("/feeds/headlines/", "/feeds/articles/", "/feeds/regions/gulf/", "/feeds/topics/dams/")
+    for url in feeds:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        assert not any(char in text for char in BAD), url
+        channel = ET.fromstring(response.content).find("channel")
+        titles = {item.findtext("title") for item in channel.iter("item")}
+        assert titles & {"Article    title", "Headline    title"}, url
+        if url != "/feeds/articles/":
+            assert "Headline    title" in titles
+    articles = ET.fromstring(client.get("/feeds/articles/").content).find("channel/item")
+    assert {c.text for c in articles.iter("category")} == {"Gulf    ", "Dams    "}
+    assert "Wire    name" in articles.findtext("{http://purl.org/dc/elements/1.1/}creator")
