@@ -182,3 +182,90 @@ def test_feeds_replace_xml_illegal_characters_of_stored_text(client):
     articles = ET.fromstring(client.get("/feeds/articles/").content).find("channel/item")
     assert {c.text for c in articles.iter("category")} == {"Gulf    ", "Dams    "}
     assert "Wire    name" in articles.findtext("{http://purl.org/dc/elements/1.1/}creator")
+
+
+# 4. Lengths are enforced before the database sees them, the same everywhere.
+
+
+def assert_every_char_column_fits():
+    """SQLite stores anything in a varchar: check the lengths PostgreSQL would enforce."""
+    from django.apps import apps
+    from django.db import models
+
+    for model in apps.get_models():
+        if model._meta.app_label not in {"articles", "headlines"}:
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.CharField) and field.max_length:
+                for value in model.objects.values_list(field.attname, flat=True):
+                    assert len(value or "") <= field.max_length, (model, field.name)
+
+
+@pytest.mark.django_db
+def test_a_credit_longer_than_the_source_columns_imports_cut_to_them():
+    outlet = "Agence " + "tres longue " * 33  # 403 characters
+    result = dump_ingest(data=headline_list("A story", year_note=f"© {outlet} 2017"), filename="x")
+    assert result.status == Status.IMPORTED, result.error
+    source = Source.objects.get()
+    assert source.name == outlet.strip()[:200]
+    assert len(source.slug) <= 200
+    assert SourceAlias.objects.get().name == outlet.strip()[:300]
+    assert Headline.objects.get().source == source
+    # The same outlet credited again finds the same source.
+    again = dump_ingest(data=headline_list("Another", year_note=f"© {outlet} 2017"), filename="y")
+    assert again.status == Status.IMPORTED and Source.objects.count() == 1
+    assert_every_char_column_fits()
+
+
+@pytest.mark.django_db
+def test_every_parsed_text_is_cut_to_its_column(monkeypatch):
+    from datetime import datetime
+
+    from newsroom import ingest
+    from newsroom.dumps import ParsedArticle, ParsedDump, ParsedHeadline
+
+    long = "Ω" * 1200
+    parsed = ParsedDump(
+        article=ParsedArticle(
+            title="T" + long,
+            dek="D" + long,
+            dek_truncated=False,
+            region_label="R" + long,
+            region="Region " + long,
+            paragraphs=["P"],
+            truncated=False,
+        ),
+        headlines=[
+            ParsedHeadline(
+                position=1,
+                title="H" + long,
+                region_label="L" + long,
+                region="Region " + long,
+                time_label="9" + long,
+                published_at=datetime(2017, 3, 28, 21, 50),
+                summary="S",
+                summary_truncated=False,
+                credit="© " + long,
+                source="Source " + long,
+            )
+        ],
+        warnings=[],
+    )
+    monkeypatch.setattr(ingest, "parse_dump", lambda *args, **kwargs: parsed)
+    result = dump_ingest(data="anything", filename="f" * 400, source="Desk " + long)
+    assert result.status == Status.IMPORTED, result.error
+    headline = Headline.objects.get()
+    assert (len(headline.title), len(headline.time_label), len(headline.region_label)) == (
+        500,
+        40,
+        40,
+    )
+    assert len(Article.objects.get().title) == 300
+    assert headline.region_tags.get().name == ("Region " + long)[:100]
+    assert len(result.dump.filename) == 255
+    assert Source.objects.count() == 2
+    assert_every_char_column_fits()
+    # Importing it again (another file name) matches the cut values: nothing new.
+    again = dump_ingest(data="other bytes", filename="g")
+    assert again.status == Status.IMPORTED, again.error
+    assert (again.headlines.created, again.articles.created, again.sources.created) == (0, 0, 0)
