@@ -5,6 +5,7 @@ import difflib
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import Count, Max
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -104,7 +105,14 @@ class CsvExportAdmin(admin.ModelAdmin):
         params = request.GET.copy()
         params.pop(ERROR_FLAG, None)
         request.GET = params
-        queryset = self.get_changelist_instance(request).get_queryset(request)
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            # What the changelist does with a filter it cannot apply (?id__exact=abc):
+            # back to the list, whose page says the filters were wrong.
+            meta = self.model._meta
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
         rows = queryset.values_list(*self.csv_fields).iterator(chunk_size=2000)
         writer = csv.writer(_Echo())
         lines = (writer.writerow([csv_cell(value) for value in row]) for row in rows)

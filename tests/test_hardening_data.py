@@ -269,3 +269,53 @@ def test_every_parsed_text_is_cut_to_its_column(monkeypatch):
     again = dump_ingest(data="other bytes", filename="g")
     assert again.status == Status.IMPORTED, again.error
     assert (again.headlines.created, again.articles.created, again.sources.created) == (0, 0, 0)
+
+
+# 6. Out-of-range and malformed filters answer with a page, never a 500.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "zone, day, out_of_range",
+    [
+        ("Asia/Tokyo", "9999-12-31", True),
+        ("Asia/Tokyo", "0001-01-01", True),
+        ("Asia/Dubai", "0001-01-01", True),
+        ("UTC", "9999-12-31", True),
+        ("America/Los_Angeles", "9999-12-31", True),
+        ("UTC", "0001-01-01", False),  # a day these bounds can hold: just an empty list
+        ("Asia/Tokyo", "9999-12-30", False),
+    ],
+)
+def test_an_archive_day_at_the_end_of_the_calendar_is_a_notice(
+    client, settings, zone, day, out_of_range
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.TIME_ZONE = zone
+    response = client.get("/headlines/", {"date": day})
+    assert response.status_code == 200
+    assert ("outside the dates the archive can show" in response.content.decode()) is out_of_range
+
+
+@pytest.mark.django_db
+def test_an_archive_day_in_range_still_filters(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.TIME_ZONE = "Asia/Tokyo"
+    dump_ingest(data=headline_list("Tokyo story"), filename="t.txt")  # 2017-03-28 21:50 Tokyo
+    assert "Tokyo story" in client.get("/headlines/", {"date": "2017-03-28"}).content.decode()
+    assert "Tokyo story" not in client.get("/headlines/", {"date": "2017-03-29"}).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["headlines_headline", "articles_article"])
+def test_a_csv_export_with_an_invalid_filter_value_goes_back_to_the_list(desk, model):
+    url = reverse(f"admin:{model}_export")
+    response = desk.get(url, {"id__exact": "abc"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"admin:{model}_changelist") + "?e=1"
+    assert desk.get(response["Location"]).status_code == 200
+    assert desk.get(url, {"published_at__gte": "not a date"}).status_code == 302
