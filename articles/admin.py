@@ -7,8 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections, transaction
@@ -29,8 +28,7 @@ from .images import (
     image_check,
     image_clean,
     lead_image_delete,
-    renditions_delete,
-    renditions_make,
+    lead_image_store,
 )
 from .models import (
     Article,
@@ -316,10 +314,11 @@ class TopicKeywordAdmin(admin.ModelAdmin):
 
 
 class ArticleAdminForm(forms.ModelForm):
-    """Checks and stores the lead image before the article is saved.
+    """Checks the lead image while validating; stores it only once the form is valid.
 
-    Writing the files here, not in save_model, turns a storage failure (disk
-    full, read-only media) into a form error with no row written.
+    Nothing reaches storage for a refused form (a missing alt text included).
+    A storage failure (disk full, read-only media) while storing is a form
+    error, with whatever was written removed and no row written.
     """
 
     lead_image = forms.FileField(
@@ -334,26 +333,16 @@ class ArticleAdminForm(forms.ModelForm):
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
 
+    stored_image = None  # (name, renditions) written by this form, for clean-up
+
     def clean_lead_image(self):
         image = self.cleaned_data.get("lead_image")
         if not isinstance(image, UploadedFile):
             return image
         checked = image_check(image)
         content, width, height = image_clean(image, checked)
-        stored, renditions = None, []
-        try:
-            stored = default_storage.save(f"lead-images/{content.name}", content)
-            renditions = renditions_make(stored)
-        except OSError as error:
-            renditions_delete(renditions)
-            if stored:
-                default_storage.delete(stored)
-            raise ValidationError(
-                f"The image could not be stored: {error.strerror or error}"
-            ) from None
-        self.instance.lead_image_renditions = renditions
-        self.instance.lead_image_width, self.instance.lead_image_height = width, height
-        return stored
+        self._cleaned_image = content, width, height
+        return content  # in memory until the form is valid
 
     def clean(self):
         cleaned = super().clean()
@@ -364,6 +353,34 @@ class ArticleAdminForm(forms.ModelForm):
                 "alt text is required when there is an image.",
             )
         return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        pending = getattr(self, "_cleaned_image", None)
+        if pending is None or self.errors:
+            return
+        content, width, height = pending
+        try:
+            self.stored_image = lead_image_store(content)
+        except OSError as error:
+            self.add_error(
+                "lead_image", f"The image could not be stored: {error.strerror or error}"
+            )
+            return
+        except (ValueError, SyntaxError) as error:  # an encoder failing on an odd file
+            self.add_error("lead_image", f"The image could not be resized: {error}")
+            return
+        name, renditions = self.stored_image
+        self.cleaned_data["lead_image"] = name
+        self.instance.lead_image = name
+        self.instance.lead_image_renditions = renditions
+        self.instance.lead_image_width, self.instance.lead_image_height = width, height
+
+    def discard_stored_image(self):
+        """Remove the files this form stored (the save that was to use them failed)."""
+        if self.stored_image:
+            lead_image_delete(*self.stored_image)
+            self.stored_image = None
 
 
 @admin.register(Article)
@@ -445,11 +462,22 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
             if not obj.lead_image:
                 obj.lead_image_renditions = []
                 obj.lead_image_width = obj.lead_image_height = None
-        super().save_model(request, obj, form, change)
+        try:
+            super().save_model(request, obj, form, change)
+        except BaseException:
+            form.discard_stored_image()  # the row was not written: no file for it
+            raise
         if replaced and replaced["lead_image"]:
             transaction.on_commit(
                 lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
             )
+
+    def save_related(self, request, form, formsets, change):
+        try:
+            super().save_related(request, form, formsets, change)
+        except BaseException:
+            form.discard_stored_image()  # the whole change is rolled back
+            raise
 
     @admin.display(description="headlines of the same dump")
     def dump_headlines(self, article):

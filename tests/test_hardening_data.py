@@ -319,3 +319,108 @@ def test_a_csv_export_with_an_invalid_filter_value_goes_back_to_the_list(desk, m
     assert response["Location"] == reverse(f"admin:{model}_changelist") + "?e=1"
     assert desk.get(response["Location"]).status_code == 200
     assert desk.get(url, {"published_at__gte": "not a date"}).status_code == 302
+
+
+# 5. Lead images: odd sizes are a form error; a refused or failed upload leaves no file.
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def png_of(width, height, mode="1"):
+    from PIL import Image
+
+    from tests.test_images import encoded
+
+    return encoded(Image.new(mode, (width, height)), "PNG")
+
+
+def post_image(client, article, data, **changes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_revisions import article_form
+
+    form = article_form(article, **{"lead_image_alt": "A strip", **changes})
+    form["lead_image"] = SimpleUploadedFile("odd.png", data, "image/png")
+    return client.post(reverse("admin:articles_article_change", args=[article.pk]), form)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "width, height, message",
+    [
+        (2000, 1, "at most 10 times its short side"),
+        (1, 2000, "at most 10 times its short side"),
+        (17000, 10, "each side may be at most 10,000 pixels"),
+        (600, 65000, "each side may be at most 10,000 pixels"),
+    ],
+)
+def test_odd_image_sizes_get_a_form_error_and_leave_no_file(
+    desk, media, width, height, message
+):
+    from tests.test_lead_images_admin import files_in
+
+    article = Article.objects.create(title="Dams", slug="dams")
+    response = post_image(desk, article, png_of(width, height))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["lead_image"])
+    article.refresh_from_db()
+    assert not article.lead_image and files_in(media) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("width, height", [(1, 1), (10_000, 1000), (1000, 10_000), (4801, 481)])
+def test_sizes_at_the_limits_import_with_renditions_of_no_empty_side(desk, media, width, height):
+    article = Article.objects.create(title="Dams", slug="dams")
+    assert post_image(desk, article, png_of(width, height)).status_code == 302
+    article.refresh_from_db()
+    assert (article.lead_image_width, article.lead_image_height) == (width, height)
+    assert article.lead_image_renditions
+    assert all(r["width"] >= 1 and r["height"] >= 1 for r in article.lead_image_renditions)
+
+
+@pytest.mark.django_db
+def test_an_upload_refused_for_its_alt_text_leaves_no_file(desk, media):
+    from tests.test_lead_images_admin import files_in
+
+    article = Article.objects.create(title="Dams", slug="dams")
+    response = post_image(desk, article, png_of(800, 400, "RGB"), lead_image_alt=" ")
+    assert "alt text is required" in response.content.decode()
+    assert files_in(media) == []
+    # Refused for another field (an empty title) likewise.
+    response = post_image(desk, article, png_of(800, 400, "RGB"), title=" ")
+    assert response.status_code == 200 and files_in(media) == []
+
+
+@pytest.mark.django_db
+def test_an_encoder_failure_or_a_failed_save_leaves_no_file(desk, media, monkeypatch):
+    from django.db import DatabaseError
+    from PIL import Image
+
+    from tests.test_lead_images_admin import files_in
+
+    article = Article.objects.create(title="Dams", slug="dams")
+    real_save = Image.Image.save
+
+    def fails_on_the_second_webp(image, fp, format=None, **options):  # noqa: A002
+        if format == "WEBP" and image.width == 960:
+            raise ValueError("encoder error -2")
+        return real_save(image, fp, format=format, **options)
+
+    monkeypatch.setattr(Image.Image, "save", fails_on_the_second_webp)
+    response = post_image(desk, article, png_of(1200, 600, "RGB"))
+    assert response.status_code == 200
+    assert "could not be resized: encoder error -2" in response.content.decode()
+    assert files_in(media) == []
+    monkeypatch.setattr(Image.Image, "save", real_save)
+
+    def database_down(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(Article, "save", database_down)
+    with pytest.raises(DatabaseError):
+        post_image(desk, article, png_of(1200, 600, "RGB"))
+    assert files_in(media) == []
