@@ -117,6 +117,9 @@ class CaseInsensitiveTag(TagBase):
     is ``i̇zmir``): ``key`` holds the folded name and is unique."""
 
     key = models.CharField("folded name", max_length=200, unique=True, editable=False)
+    # ASCII like every slug we make: the public URLs match <slug:...>, and a
+    # unicode slug typed in the admin would break every page linking the tag.
+    slug = models.SlugField("slug", unique=True, max_length=100)
 
     class Meta:
         abstract = True

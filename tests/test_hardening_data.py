@@ -424,3 +424,14 @@ def test_an_encoder_failure_or_a_failed_save_leaves_no_file(desk, media, monkeyp
     with pytest.raises(DatabaseError):
         post_image(desk, article, png_of(1200, 600, "RGB"))
     assert files_in(media) == []
+
+
+@pytest.mark.django_db
+def test_tags_in_other_scripts_have_ascii_slugs_and_working_pages(desk, client):
+    tags, _ = tags_ensure(model=RegionTag, names=["ΝΗΣΟΣ", "وكالة"])
+    assert len({tag.slug for tag in tags.values()}) == 2
+    for tag in tags.values():
+        assert tag.slug.isascii() and client.get(tag.get_absolute_url()).status_code == 200
+    # A unicode slug typed in the admin is refused: it could never be a public URL.
+    add = desk.post(reverse("admin:articles_regiontag_add"), {"name": "Ürdün", "slug": "ürdün"})
+    assert add.status_code == 200 and not RegionTag.objects.filter(name="Ürdün").exists()
