@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections, transaction
@@ -37,6 +37,7 @@ from .models import (
     SourceAlias,
     TopicKeyword,
     TopicTag,
+    tag_key,
 )
 from .services import source_merge, tag_merge
 
@@ -295,8 +296,23 @@ class RegionTagAdmin(TagAdmin):
     pass
 
 
+class TopicKeywordFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            keyword = form.cleaned_data.get("keyword") if hasattr(form, "cleaned_data") else None
+            if not keyword or form.cleaned_data.get("DELETE"):
+                continue
+            # The unique (key, topic) is not a form field: folded duplicates are caught here.
+            if tag_key(keyword) in seen:
+                raise ValidationError(f"“{keyword}” is listed twice (whatever its case).")
+            seen.add(tag_key(keyword))
+
+
 class TopicKeywordInline(admin.TabularInline):
     model = TopicKeyword
+    formset = TopicKeywordFormSet
     extra = 3
 
 

@@ -435,3 +435,28 @@ def test_tags_in_other_scripts_have_ascii_slugs_and_working_pages(desk, client):
     # A unicode slug typed in the admin is refused: it could never be a public URL.
     add = desk.post(reverse("admin:articles_regiontag_add"), {"name": "Ürdün", "slug": "ürdün"})
     assert add.status_code == 200 and not RegionTag.objects.filter(name="Ürdün").exists()
+
+
+@pytest.mark.django_db
+def test_a_keyword_listed_twice_in_two_cases_is_a_form_error(desk):
+    topic = TopicTag.objects.create(name="Mining", slug="mining")
+    keyword = TopicKeyword.objects.create(topic=topic, keyword="Phosphate")
+    url = reverse("admin:articles_topictag_change", args=[topic.pk])
+    form = {
+        "name": "Mining",
+        "slug": "mining",
+        "keywords-TOTAL_FORMS": "3",
+        "keywords-INITIAL_FORMS": "1",
+        "keywords-0-id": keyword.pk,
+        "keywords-0-topic": topic.pk,
+        "keywords-0-keyword": "Phosphate",
+        "keywords-1-keyword": "ÜRDÜN",
+        "keywords-2-keyword": "ürdün",
+    }
+    response = desk.post(url, form)
+    assert response.status_code == 200 and "listed twice" in response.content.decode()
+    form["keywords-2-keyword"] = "PHOSPHATE"  # the stored one in another case
+    assert "has this keyword already" in desk.post(url, form).content.decode()
+    del form["keywords-2-keyword"]
+    assert desk.post(url, form).status_code == 302
+    assert sorted(topic.keywords.values_list("key", flat=True)) == ["phosphate", "ürdün"]
