@@ -460,3 +460,24 @@ def test_a_keyword_listed_twice_in_two_cases_is_a_form_error(desk):
     del form["keywords-2-keyword"]
     assert desk.post(url, form).status_code == 302
     assert sorted(topic.keywords.values_list("key", flat=True)) == ["phosphate", "ürdün"]
+
+
+@pytest.mark.django_db
+def test_a_dump_of_a_hundred_outlets_in_other_scripts_takes_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    scripts = ["وكالة", "Агентство", "Πρακτορείο", "新华社"]
+    lines = ["Latest headlines", ""]
+    for n in range(1, 101):
+        outlet = f"{scripts[n % 4]} {chr(0x0627 + n % 20)}{n}"
+        lines += [
+            f"  {n}. Story {n} from İzmir - Middle Easte",
+            f"    03.28 / {n // 60 + 10:02d}:{n % 60:02d}",
+            f"    Summary {n}. © {outlet} 2017",
+        ]
+    text = "\n".join(lines) + "\n"
+    with django_assert_max_num_queries(30):
+        result = dump_ingest(data=text, filename="many.txt")
+    assert result.status == Status.IMPORTED, result.error
+    assert (result.headlines.created, result.sources.created) == (100, 100)
+    assert Headline.objects.filter(source__isnull=True).count() == 0
