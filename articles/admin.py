@@ -350,6 +350,7 @@ class ArticleAdminForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
 
     stored_image = None  # (name, renditions) written by this form, for clean-up
+    image_saved = False  # set by the admin once the article row is saved
 
     def clean_lead_image(self):
         image = self.cleaned_data.get("lead_image")
@@ -478,22 +479,43 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
             if not obj.lead_image:
                 obj.lead_image_renditions = []
                 obj.lead_image_width = obj.lead_image_height = None
-        try:
-            super().save_model(request, obj, form, change)
-        except BaseException:
-            form.discard_stored_image()  # the row was not written: no file for it
-            raise
+        super().save_model(request, obj, form, change)
         if replaced and replaced["lead_image"]:
             transaction.on_commit(
                 lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
             )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        made = getattr(request, "lead_image_forms", None)
+        if made is None:
+            return form_class
+
+        class TrackedForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                made.append(self)
+
+        return TrackedForm
+
     def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.image_saved = True
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Files a form stored are removed unless its whole change was committed:
+        # an invalid inline, a failed save or a failed commit leaves no file behind.
+        request.lead_image_forms = []
         try:
-            super().save_related(request, form, formsets, change)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
         except BaseException:
-            form.discard_stored_image()  # the whole change is rolled back
+            for form in request.lead_image_forms:
+                form.discard_stored_image()
             raise
+        for form in request.lead_image_forms:
+            if not form.image_saved:
+                form.discard_stored_image()
+        return response
 
     @admin.display(description="headlines of the same dump")
     def dump_headlines(self, article):

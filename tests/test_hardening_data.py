@@ -424,6 +424,19 @@ def test_an_encoder_failure_or_a_failed_save_leaves_no_file(desk, media, monkeyp
     with pytest.raises(DatabaseError):
         post_image(desk, article, png_of(1200, 600, "RGB"))
     assert files_in(media) == []
+    monkeypatch.undo()
+    # A failure after the row was written rolls it back: its files go as well.
+    from articles.admin import ArticleAdmin
+
+    monkeypatch.setattr(ArticleAdmin, "log_change", database_down)
+    with pytest.raises(DatabaseError):
+        post_image(desk, article, png_of(1200, 600, "RGB"))
+    assert files_in(media) == []
+    article.refresh_from_db()
+    assert not article.lead_image
+    monkeypatch.undo()
+    assert post_image(desk, article, png_of(1200, 600, "RGB")).status_code == 302
+    assert len(files_in(media)) == 1 + 2 * 3  # the original, 480/960/1200 in PNG and WebP
 
 
 @pytest.mark.django_db
