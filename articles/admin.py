@@ -5,14 +5,14 @@ import difflib
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import Count, Max
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,8 +28,7 @@ from .images import (
     image_check,
     image_clean,
     lead_image_delete,
-    renditions_delete,
-    renditions_make,
+    lead_image_store,
 )
 from .models import (
     Article,
@@ -38,6 +37,7 @@ from .models import (
     SourceAlias,
     TopicKeyword,
     TopicTag,
+    tag_key,
 )
 from .services import source_merge, tag_merge
 
@@ -104,7 +104,14 @@ class CsvExportAdmin(admin.ModelAdmin):
         params = request.GET.copy()
         params.pop(ERROR_FLAG, None)
         request.GET = params
-        queryset = self.get_changelist_instance(request).get_queryset(request)
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            # What the changelist does with a filter it cannot apply (?id__exact=abc):
+            # back to the list, whose page says the filters were wrong.
+            meta = self.model._meta
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
         rows = queryset.values_list(*self.csv_fields).iterator(chunk_size=2000)
         writer = csv.writer(_Echo())
         lines = (writer.writerow([csv_cell(value) for value in row]) for row in rows)
@@ -289,8 +296,23 @@ class RegionTagAdmin(TagAdmin):
     pass
 
 
+class TopicKeywordFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            keyword = form.cleaned_data.get("keyword") if hasattr(form, "cleaned_data") else None
+            if not keyword or form.cleaned_data.get("DELETE"):
+                continue
+            # The unique (key, topic) is not a form field: folded duplicates are caught here.
+            if tag_key(keyword) in seen:
+                raise ValidationError(f"“{keyword}” is listed twice (whatever its case).")
+            seen.add(tag_key(keyword))
+
+
 class TopicKeywordInline(admin.TabularInline):
     model = TopicKeyword
+    formset = TopicKeywordFormSet
     extra = 3
 
 
@@ -308,10 +330,11 @@ class TopicKeywordAdmin(admin.ModelAdmin):
 
 
 class ArticleAdminForm(forms.ModelForm):
-    """Checks and stores the lead image before the article is saved.
+    """Checks the lead image while validating; stores it only once the form is valid.
 
-    Writing the files here, not in save_model, turns a storage failure (disk
-    full, read-only media) into a form error with no row written.
+    Nothing reaches storage for a refused form (a missing alt text included).
+    A storage failure (disk full, read-only media) while storing is a form
+    error, with whatever was written removed and no row written.
     """
 
     lead_image = forms.FileField(
@@ -326,26 +349,17 @@ class ArticleAdminForm(forms.ModelForm):
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
 
+    stored_image = None  # (name, renditions) written by this form, for clean-up
+    image_saved = False  # set by the admin once the article row is saved
+
     def clean_lead_image(self):
         image = self.cleaned_data.get("lead_image")
         if not isinstance(image, UploadedFile):
             return image
         checked = image_check(image)
         content, width, height = image_clean(image, checked)
-        stored, renditions = None, []
-        try:
-            stored = default_storage.save(f"lead-images/{content.name}", content)
-            renditions = renditions_make(stored)
-        except OSError as error:
-            renditions_delete(renditions)
-            if stored:
-                default_storage.delete(stored)
-            raise ValidationError(
-                f"The image could not be stored: {error.strerror or error}"
-            ) from None
-        self.instance.lead_image_renditions = renditions
-        self.instance.lead_image_width, self.instance.lead_image_height = width, height
-        return stored
+        self._cleaned_image = content, width, height
+        return content  # in memory until the form is valid
 
     def clean(self):
         cleaned = super().clean()
@@ -356,6 +370,34 @@ class ArticleAdminForm(forms.ModelForm):
                 "alt text is required when there is an image.",
             )
         return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        pending = getattr(self, "_cleaned_image", None)
+        if pending is None or self.errors:
+            return
+        content, width, height = pending
+        try:
+            self.stored_image = lead_image_store(content)
+        except OSError as error:
+            self.add_error(
+                "lead_image", f"The image could not be stored: {error.strerror or error}"
+            )
+            return
+        except (ValueError, SyntaxError) as error:  # an encoder failing on an odd file
+            self.add_error("lead_image", f"The image could not be resized: {error}")
+            return
+        name, renditions = self.stored_image
+        self.cleaned_data["lead_image"] = name
+        self.instance.lead_image = name
+        self.instance.lead_image_renditions = renditions
+        self.instance.lead_image_width, self.instance.lead_image_height = width, height
+
+    def discard_stored_image(self):
+        """Remove the files this form stored (the save that was to use them failed)."""
+        if self.stored_image:
+            lead_image_delete(*self.stored_image)
+            self.stored_image = None
 
 
 @admin.register(Article)
@@ -442,6 +484,38 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
             transaction.on_commit(
                 lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
             )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        made = getattr(request, "lead_image_forms", None)
+        if made is None:
+            return form_class
+
+        class TrackedForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                made.append(self)
+
+        return TrackedForm
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.image_saved = True
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Files a form stored are removed unless its whole change was committed:
+        # an invalid inline, a failed save or a failed commit leaves no file behind.
+        request.lead_image_forms = []
+        try:
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+        except BaseException:
+            for form in request.lead_image_forms:
+                form.discard_stored_image()
+            raise
+        for form in request.lead_image_forms:
+            if not form.image_saved:
+                form.discard_stored_image()
+        return response
 
     @admin.display(description="headlines of the same dump")
     def dump_headlines(self, article):

@@ -20,6 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_WIDTHS = (480, 960, 1600)
 MAX_PIXELS = 40_000_000  # 40 megapixels: more is a bomb, not a photo
+MAX_SIDE = 10_000  # px; WebP cannot encode past 16,383 and no page shows more
+MAX_ASPECT = 10  # a strip thinner than 10:1 (either way) is no lead image
 
 
 @dataclass
@@ -44,11 +46,7 @@ def image_check(upload):
                 raise ValidationError(
                     f"{kind or 'This'} images are not accepted; use JPEG, PNG, WebP or GIF."
                 )
-            if width * height > MAX_PIXELS:
-                raise ValidationError(
-                    f"The image is {width}×{height} pixels; at most "
-                    f"{MAX_PIXELS // 1_000_000} megapixels are allowed."
-                )
+            _check_size(width, height)
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # verify() skips pixel data: a truncated file fails here
@@ -65,6 +63,23 @@ def image_check(upload):
     return CheckedImage(kind, width, height)
 
 
+def _check_size(width, height):
+    if width * height > MAX_PIXELS:
+        raise ValidationError(
+            f"The image is {width}×{height} pixels; at most "
+            f"{MAX_PIXELS // 1_000_000} megapixels are allowed."
+        )
+    if max(width, height) > MAX_SIDE:
+        raise ValidationError(
+            f"The image is {width}×{height} pixels; each side may be at most {MAX_SIDE:,} pixels."
+        )
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ValidationError(
+            f"The image is {width}×{height} pixels, too narrow a strip for a lead image; "
+            f"its long side may be at most {MAX_ASPECT} times its short side."
+        )
+
+
 def image_clean(upload, checked):
     """The upload re-encoded upright, without EXIF or other metadata."""
     with Image.open(io.BytesIO(_read(upload))) as image:
@@ -78,6 +93,22 @@ def image_clean(upload, checked):
     return ContentFile(buffer.getvalue(), name=name), width, height
 
 
+def lead_image_store(content, *, storage=default_storage):
+    """Store a cleaned image and its renditions: ``(name, renditions)``.
+
+    Called once the whole form is valid. Any failure (a full disk, an encoder
+    error) removes whatever was written before it is raised again.
+    """
+    stored = None
+    try:
+        stored = storage.save(f"lead-images/{content.name}", content)
+        return stored, renditions_make(stored, storage=storage)
+    except BaseException:
+        if stored:
+            storage.delete(stored)
+        raise
+
+
 def renditions_make(stored_name, *, storage=default_storage):
     """Resized copies (WebP and the original format) for srcset; made once."""
     with storage.open(stored_name, "rb") as handle, Image.open(handle) as image:
@@ -88,8 +119,8 @@ def renditions_make(stored_name, *, storage=default_storage):
         made = []
         try:
             _resize_all(image, original, widths, stem, made, storage)
-        except OSError:
-            renditions_delete(made, storage=storage)  # a full disk leaves no half set
+        except BaseException:
+            renditions_delete(made, storage=storage)  # a failure leaves no half set
             raise
     return made
 
@@ -97,7 +128,7 @@ def renditions_make(stored_name, *, storage=default_storage):
 def _resize_all(image, original, widths, stem, made, storage):
     """Save each width in WebP and the original format, appending to ``made``."""
     for width in sorted(set(widths)):
-        height = round(image.height * width / image.width)
+        height = max(1, round(image.height * width / image.width))  # never a 0-px side
         resized = image if width == image.width else image.resize((width, height))
         for kind in sorted({original, "WEBP"}):
             frame = resized

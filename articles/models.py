@@ -4,25 +4,48 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from taggit.managers import TaggableManager
+from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
 
-def normalize_name(name):
-    """Fold an outlet name so that its spellings compare equal.
+def fit(model, field_name, value):
+    """``value`` cut to the column's max_length, so every database stores the same.
 
-    Case, accents, punctuation and runs of spaces are ignored:
-    ``AL BAWABA`` and ``Al-Bawaba.`` both become ``al bawaba``.
+    SQLite ignores a varchar's length and PostgreSQL refuses the whole
+    statement; parsed text is cut here, before either sees it.
     """
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = text.replace("&", " and ")
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+    limit = model._meta.get_field(field_name).max_length
+    return value[:limit] if value and limit else value
+
+
+def normalize_name(name):
+    """Fold an outlet name so that its spellings compare equal, in any script.
+
+    Case, combining marks (accents, Arabic vowel marks), punctuation and runs
+    of spaces are ignored, letters of every script are kept: ``AL BAWABA`` and
+    ``Al-Bawaba.`` both become ``al bawaba``, ``وكالة الأنباء`` stays itself.
+    A name of punctuation only keeps its punctuation, so it never folds to nothing.
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.casefold().replace("&", " and ")
+    folded = " ".join(re.sub(r"\W+", " ", text).split())
+    return folded or " ".join(text.split())
+
+
+def tag_key(name):
+    """The one case-folding of tag names and keywords, the same on every database.
+
+    NFKC then ``casefold()`` in Python: the database's LOWER() differs
+    between SQLite (ASCII only) and PostgreSQL (``İ``, final sigma).
+    """
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class Source(models.Model):
@@ -67,12 +90,36 @@ class SourceAlias(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.normalized = normalize_name(self.name)
+        self.name = fit(SourceAlias, "name", self.name)
+        self.normalized = fit(SourceAlias, "normalized", normalize_name(self.name))
         super().save(*args, **kwargs)
 
 
+class KeyedTagManager(_TaggableManager):
+    """Names typed in a tag field find their tag by :func:`tag_key`, never by iexact."""
+
+    def _to_tag_model_instances(self, tags, tag_kwargs):
+        from .services import tags_ensure  # services import this module
+
+        model = self.through.tag_model()
+        names = [tag for tag in tags if isinstance(tag, str)]
+        found, _ = tags_ensure(model=model, names=names)
+        result = []
+        for tag in tags:
+            tag = found.get(tag) if isinstance(tag, str) else tag
+            if tag is not None and tag not in result:
+                result.append(tag)
+        return result
+
+
 class CaseInsensitiveTag(TagBase):
-    """A tag whose name is unique whatever its case (``Iraq`` is ``iraq``)."""
+    """A tag whose name is unique whatever its case (``Iraq`` is ``iraq``, ``İzmir``
+    is ``i̇zmir``): ``key`` holds the folded name and is unique."""
+
+    key = models.CharField("folded name", max_length=200, unique=True, editable=False)
+    # ASCII like every slug we make: the public URLs match <slug:...>, and a
+    # unicode slug typed in the admin would break every page linking the tag.
+    slug = models.SlugField("slug", unique=True, max_length=100)
 
     class Meta:
         abstract = True
@@ -80,6 +127,17 @@ class CaseInsensitiveTag(TagBase):
     def slugify(self, tag, i=None):
         slug = slugify(tag) or "tag"
         return f"{slug}-{i}" if i is not None else slug
+
+    def save(self, *args, **kwargs):
+        self.name = fit(type(self), "name", self.name)
+        self.key = fit(type(self), "key", tag_key(self.name))
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.key = fit(type(self), "key", tag_key(self.name))
+        if type(self).objects.filter(key=self.key).exclude(pk=self.pk).exists():
+            raise ValidationError({"name": "A tag with this name (in any case) already exists."})
 
 
 class RegionTag(CaseInsensitiveTag):
@@ -89,9 +147,6 @@ class RegionTag(CaseInsensitiveTag):
         verbose_name = "region"
         verbose_name_plural = "regions"
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(Lower("name"), name="regiontag_name_ci_unique"),
-        ]
 
     def get_absolute_url(self):
         return reverse("region-detail", kwargs={"slug": self.slug})
@@ -104,9 +159,6 @@ class TopicTag(CaseInsensitiveTag):
         verbose_name = "topic"
         verbose_name_plural = "topics"
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(Lower("name"), name="topictag_name_ci_unique"),
-        ]
 
     def get_absolute_url(self):
         return reverse("topic-detail", kwargs={"slug": self.slug})
@@ -116,6 +168,7 @@ class TopicKeyword(models.Model):
     """One entry of the topic lexicon: a word or phrase that suggests a topic."""
 
     keyword = models.CharField("keyword or phrase", max_length=100)
+    key = models.CharField("folded keyword", max_length=200, editable=False)
     topic = models.ForeignKey(
         TopicTag, on_delete=models.CASCADE, related_name="keywords", verbose_name="topic"
     )
@@ -125,11 +178,22 @@ class TopicKeyword(models.Model):
         verbose_name_plural = "topic lexicon"
         ordering = ["topic__name", "keyword"]
         constraints = [
-            models.UniqueConstraint(Lower("keyword"), "topic", name="topickeyword_unique"),
+            models.UniqueConstraint(fields=["key", "topic"], name="topickeyword_key_unique"),
         ]
 
     def __str__(self):
         return f"{self.keyword} → {self.topic}"
+
+    def save(self, *args, **kwargs):
+        self.key = fit(TopicKeyword, "key", tag_key(self.keyword))
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.key = fit(TopicKeyword, "key", tag_key(self.keyword))
+        same = TopicKeyword.objects.filter(key=self.key, topic_id=self.topic_id)
+        if self.topic_id and same.exclude(pk=self.pk).exists():
+            raise ValidationError({"keyword": "This topic has this keyword already."})
 
 
 class Dump(models.Model):
@@ -172,6 +236,10 @@ class Dump(models.Model):
 
     def __str__(self):
         return self.filename or f"dump {self.checksum[:12]}"
+
+    def save(self, *args, **kwargs):
+        self.filename = fit(Dump, "filename", self.filename)
+        super().save(*args, **kwargs)
 
 
 class ArticleRegion(ItemBase):
@@ -248,10 +316,18 @@ class Article(models.Model):
     lead_image_alt = models.CharField("lead image alt text", max_length=300, blank=True)
     lead_image_credit = models.CharField("lead image credit", max_length=300, blank=True)
     region_tags = TaggableManager(
-        "regions", through=ArticleRegion, blank=True, related_name="articles"
+        "regions",
+        through=ArticleRegion,
+        blank=True,
+        related_name="articles",
+        manager=KeyedTagManager,
     )
     topic_tags = TaggableManager(
-        "topics", through=ArticleTopic, blank=True, related_name="articles"
+        "topics",
+        through=ArticleTopic,
+        blank=True,
+        related_name="articles",
+        manager=KeyedTagManager,
     )
     dump = models.ForeignKey(
         Dump,

@@ -11,11 +11,18 @@ from functools import cache
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils.text import slugify
 from taggit.models import ItemBase
 
-from .models import Source, SourceAlias, TopicKeyword, TopicTag, normalize_name
+from .models import (
+    Source,
+    SourceAlias,
+    TopicKeyword,
+    TopicTag,
+    fit,
+    normalize_name,
+    tag_key,
+)
 
 GAZETTEER_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 
@@ -29,17 +36,22 @@ def unique_slug(text, *, prefix):
 def sources_resolve(*, names):
     """Map each credited name to its Source, creating Sources for new names.
 
-    Returns ``(mapping, number of Sources created)``. Aliases match case- and
-    punctuation-insensitively. Safe against a concurrent import creating the
-    same source: the unique constraints decide and the rows are read back. A
-    fixed number of queries for any number of names.
+    Returns ``(mapping, number of Sources created)``. Aliases match case-,
+    mark- and punctuation-insensitively in every script (:func:`normalize_name`);
+    names longer than the columns are cut to them. Safe against a concurrent
+    import creating the same source: the unique constraints decide and the
+    rows are read back. A fixed number of queries for any number of names.
     """
-    wanted = {}
+    keys = {}  # name as given -> folded alias key
+    wanted = {}  # folded alias key -> the spelling a new Source is named by
     # Of several spellings in one batch, name a new Source by the most
     # "normal" one (not all caps), whatever order they came in.
     for name in sorted(names, key=lambda n: (n.isupper(), n.islower(), n), reverse=True):
-        if normalize_name(name):
-            wanted[normalize_name(name)] = name
+        spelling = fit(SourceAlias, "name", name.strip())
+        key = fit(SourceAlias, "normalized", normalize_name(spelling))
+        if key:
+            keys[name] = key
+            wanted[key] = spelling
     if not wanted:
         return {}, 0
     found = dict(
@@ -48,12 +60,12 @@ def sources_resolve(*, names):
     missing = {key: name for key, name in wanted.items() if key not in found}
     created = 0
     if missing:
-        slugs = {key: unique_slug(key, prefix="source") for key in missing}
+        slugs = {key: fit(Source, "slug", unique_slug(key, prefix="source")) for key in missing}
         known_slugs = set(
             Source.objects.filter(slug__in=slugs.values()).values_list("slug", flat=True)
         )
         Source.objects.bulk_create(
-            [Source(name=missing[key], slug=slugs[key]) for key in missing],
+            [Source(name=fit(Source, "name", missing[key]), slug=slugs[key]) for key in missing],
             ignore_conflicts=True,
         )
         by_slug = dict(Source.objects.filter(slug__in=slugs.values()).values_list("slug", "pk"))
@@ -69,8 +81,7 @@ def sources_resolve(*, names):
             SourceAlias.objects.filter(normalized__in=missing).values_list("normalized", "source")
         )
     sources = Source.objects.in_bulk(set(found.values()))
-    by_name = {name: sources[found[normalize_name(name)]] for name in names if normalize_name(name)}
-    return by_name, created
+    return {name: sources[found[key]] for name, key in keys.items()}, created
 
 
 @transaction.atomic
@@ -100,45 +111,53 @@ def tag_merge(*, keep, merge):
             related.objects.filter(tag=merge, content_object_id__in=tagged_already).delete()
             related.objects.filter(tag=merge).update(tag=keep)
     if isinstance(keep, TopicTag):
-        known = TopicKeyword.objects.filter(topic=keep).values_list(Lower("keyword"), flat=True)
-        merge.keywords.annotate(lower=Lower("keyword")).filter(lower__in=known).delete()
+        known = TopicKeyword.objects.filter(topic=keep).values_list("key", flat=True)
+        merge.keywords.filter(key__in=known).delete()
         merge.keywords.update(topic=keep)
     merge.delete()
     return keep
 
 
 def tags_ensure(*, model, names):
-    """Tags of ``model`` by lower-cased name, the missing ones created in bulk.
+    """The tags of ``model`` for these names, the missing ones created in bulk.
 
-    Returns ``(mapping, number of tags created)``.
+    Returns ``(mapping of each name as given -> tag, number of tags created)``.
+    Names match by :func:`tag_key` (NFKC + casefold, computed here, never by
+    the database's LOWER()), so ``Ürdün`` finds ``ürdün`` on every database;
+    names longer than the column are cut to it.
     """
-    wanted = {name.strip().lower(): name.strip() for name in names if name and name.strip()}
+    keys = {}  # name as given -> key
+    wanted = {}  # key -> name to create
+    for name in names:
+        spelling = fit(model, "name", (name or "").strip())
+        if spelling:
+            keys[name] = fit(model, "key", tag_key(spelling))
+            wanted.setdefault(keys[name], spelling)
     if not wanted:
         return {}, 0
-    by_lower_name = model.objects.annotate(lower_name=Lower("name"))
-    existing = {tag.name.lower(): tag for tag in by_lower_name.filter(lower_name__in=wanted)}
+    existing = {tag.key: tag for tag in model.objects.filter(key__in=wanted)}
     missing = {key: name for key, name in wanted.items() if key not in existing}
-    if not missing:
-        return existing, 0
     added = {}
     # A second pass gives a hashed slug to names whose plain slug is taken
     # ("Middle-East" after "Middle East").
     for make_slug in (slugify, lambda name: unique_slug(f"{name}#", prefix="tag")):
+        if len(added) == len(missing):
+            break
         model.objects.bulk_create(
             [
-                model(name=name, slug=make_slug(name) or unique_slug(name, prefix="tag"))
+                model(
+                    name=name,
+                    key=key,
+                    slug=fit(model, "slug", make_slug(name) or unique_slug(name, prefix="tag")),
+                )
                 for key, name in missing.items()
                 if key not in added
             ],
             ignore_conflicts=True,
         )
-        added.update(
-            (tag.name.lower(), tag) for tag in by_lower_name.filter(lower_name__in=missing)
-        )
-        if len(added) == len(missing):
-            break
+        added.update((tag.key, tag) for tag in model.objects.filter(key__in=missing))
     existing.update(added)
-    return existing, len(added)
+    return {name: existing[key] for name, key in keys.items() if key in existing}, len(added)
 
 
 def tags_attach(*, through, pairs):
@@ -167,16 +186,26 @@ def suggest_regions(*texts):
 
 def topic_lexicon():
     """The editable lexicon as (compiled pattern, keyword -> topic name); one query."""
-    entries = dict(TopicKeyword.objects.values_list(Lower("keyword"), "topic__name"))
+    rows = TopicKeyword.objects.values_list("keyword", "topic__name")
+    entries = {}
+    for keyword, topic in rows:
+        entries.setdefault(tag_key(keyword), set()).add(topic)
     if not entries:
         return None, {}
-    alternatives = "|".join(re.escape(key) for key in sorted(entries, key=len, reverse=True))
+    keywords = sorted({keyword for keyword, _ in rows}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(keyword) for keyword in keywords)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), entries
 
 
 def suggest_topics(lexicon, *texts):
+    """Topic names whose keywords appear in the texts, matched by :func:`tag_key`."""
     pattern, entries = lexicon
     if pattern is None:
         return []
-    found = {entries[match.lower()] for text in texts if text for match in pattern.findall(text)}
+    found = set()
+    for text in texts:
+        for match in pattern.findall(text or ""):
+            # re's IGNORECASE and casefold() differ on a few letters (ß, İ):
+            # a match without an entry is skipped, never a KeyError.
+            found.update(entries.get(tag_key(match), ()))
     return sorted(found)

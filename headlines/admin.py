@@ -167,7 +167,7 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
                     tags, _ = tags_ensure(model=model, names=names)
                     tags_attach(
                         through=through,
-                        pairs=[(h.pk, tags[n.lower()]) for h in headlines for n in names],
+                        pairs=[(h.pk, tags[n]) for h in headlines for n in names if n in tags],
                     )
                     edited.add(field)
             values = {"source": form.cleaned_data["source"]} if form.cleaned_data["source"] else {}

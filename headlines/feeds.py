@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils.html import escape
 
-from articles.feeds import article_description
+from articles.feeds import XmlSafeRssFeed, article_description
 from articles.models import Article, RegionTag, TopicTag
 
 from . import selectors
@@ -36,6 +36,8 @@ def headline_link(headline):
 
 class MixedItemsFeed(Feed):
     """A feed whose items are articles, headlines or both."""
+
+    feed_type = XmlSafeRssFeed
 
     def item_title(self, item):
         return item.title

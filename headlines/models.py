@@ -11,7 +11,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
-from articles.models import Article, Dump, RegionTag, Source, TopicTag
+from articles.models import Article, Dump, KeyedTagManager, RegionTag, Source, TopicTag
 
 _QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″«»‹›"', "'"))
 _DASHES = re.compile(r"[\u2010-\u2015\u2212-]+")
@@ -112,10 +112,18 @@ class Headline(models.Model):
     visible = models.BooleanField("visible in the sidebar", default=True)
     pinned = models.BooleanField("pinned", default=False)
     region_tags = TaggableManager(
-        "regions", through=HeadlineRegion, blank=True, related_name="headlines"
+        "regions",
+        through=HeadlineRegion,
+        blank=True,
+        related_name="headlines",
+        manager=KeyedTagManager,
     )
     topic_tags = TaggableManager(
-        "topics", through=HeadlineTopic, blank=True, related_name="headlines"
+        "topics",
+        through=HeadlineTopic,
+        blank=True,
+        related_name="headlines",
+        manager=KeyedTagManager,
     )
     dumps = models.ManyToManyField(
         Dump, through="HeadlineAppearance", related_name="headlines", verbose_name="seen in"

@@ -196,15 +196,20 @@ def headlines_archive(*, source=None, region=None, topic=None, day=None, before=
     if topic is not None:
         headlines = headlines.filter(topic_items__tag=topic)
     if day is not None:
-        headlines = headlines.filter(published_at__gte=_day_start(day)).filter(
-            published_at__lt=_day_start(day + timedelta(days=1))
-        )
+        start, end = day_bounds(day)
+        headlines = headlines.filter(published_at__gte=start, published_at__lt=end)
     return _headline_page(headlines, {"before": before, "after": after})
 
 
-def _day_start(day: date):
-    """Midnight of ``day`` in the site's time zone (DST-safe)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+def day_bounds(day: date):
+    """The UTC instants where ``day`` starts and ends in the site's time zone (DST-safe).
+
+    Raises OverflowError for a day at the end of the calendar (9999-12-31, or
+    0001-01-01 east of UTC), whose bounds no datetime can hold.
+    """
+    start = timezone.make_aware(datetime.combine(day, time.min)).astimezone(UTC)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start, end.astimezone(UTC)
 
 
 def tag_articles(tag, *, before=None, after=None):

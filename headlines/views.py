@@ -66,10 +66,16 @@ def _parse_day(value, notices):
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         notices.append(f"“{value[:40]}” is not a date like 2017-03-28; the date filter is off.")
         return None
+    try:
+        selectors.day_bounds(day)
+    except OverflowError:
+        notices.append(f"{day} is outside the dates the archive can show; the date filter is off.")
+        return None
+    return day
 
 
 def archive(request):

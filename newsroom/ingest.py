@@ -27,6 +27,7 @@ from articles.models import (
     DumpEdit,
     RegionTag,
     TopicTag,
+    fit,
 )
 from articles.services import (
     sources_resolve,
@@ -283,8 +284,8 @@ def _write(result, parsed, *, zone, source, publish):
 
 
 def _write_article(result, parsed, source, publish, lexicon):
-    title = parsed.title[:300]
-    slug = unique_slug(title, prefix="article")[:200]
+    title = fit(Article, "title", parsed.title)
+    slug = fit(Article, "slug", unique_slug(title, prefix="article"))
     wanted = {
         "title": title,
         "dek": parsed.dek or "",
@@ -383,7 +384,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     regions, topics = {}, {}
     for parsed in parsed_headlines:
         published = timezone.make_aware(parsed.published_at, zone) if parsed.published_at else None
-        title = parsed.title[:500]
+        title = fit(Headline, "title", parsed.title)
         key = fingerprint(title, published)
         copies.setdefault(key, []).append(
             {
@@ -392,10 +393,10 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
                 "published_at": published,
                 "summary": parsed.summary or "",
                 "summary_truncated": parsed.summary_truncated,
-                "time_label": parsed.time_label or "",
-                "region_label": parsed.region_label or "",
+                "time_label": fit(Headline, "time_label", parsed.time_label or ""),
+                "region_label": fit(Headline, "region_label", parsed.region_label or ""),
                 "credit": parsed.credit or "",
-                "source_id": sources[parsed.source].pk if parsed.source else None,
+                "source_id": getattr(sources.get(parsed.source), "pk", None),
             }
         )
         positions.append((key, parsed.position))
@@ -550,8 +551,9 @@ def _tag(objects, regions, topics, result, region_through, topic_through):
         tags_attach(
             through=through,
             pairs=[
-                (pk, tags[name.lower()])
+                (pk, tags[name])
                 for pk in allowed
                 for name in sorted(suggestions.get(pk, ()))
+                if name in tags
             ],
         )

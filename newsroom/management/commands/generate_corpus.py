@@ -60,8 +60,8 @@ def corpus_generate(*, articles, headlines, sources, seed, out=None):
     with transaction.atomic():
         region_tags, _ = tags_ensure(model=RegionTag, names=REGIONS)
         topic_tags, _ = tags_ensure(model=TopicTag, names=TOPICS)
-        regions = [region_tags[name.lower()] for name in REGIONS]
-        topics = [topic_tags[name.lower()] for name in TOPICS]
+        regions = [region_tags[name] for name in REGIONS]
+        topics = [topic_tags[name] for name in TOPICS]
         Source.objects.bulk_create(
             [
                 Source(name=f"Corpus Wire {n}", slug=f"corpus-wire-{seed}-{n}")
