@@ -42,14 +42,16 @@ _CP1252_TABLE = str.maketrans(
 )
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Characters no parsed text may carry: C0 controls but tab, LF and CR; DEL; C1
-# controls (U+0085 included); surrogates (a str input can hold them) and the
-# noncharacters, U+FFFE and U+FFFF among them. They break XML feeds and JSON
-# output and mean nothing on a page: each becomes a space, then collapses. NUL
-# never gets here (a NUL means a binary file). Not line breaks: line numbers
-# stay those of the input.
+# Characters no parsed text may carry: C0 controls but tab, LF and CR (XML 1.0
+# refuses them: one in a title broke the feeds), DEL, surrogates (a str input
+# can hold them; UTF-8 output cannot) and the noncharacters, U+FFFE and U+FFFF
+# among them. Each becomes a space, then collapses; none is a line break, so
+# line numbers stay those of the input. NUL never gets here: a binary file.
+# C1 controls stay: valid in XML 1.0 and JSON, and the contract reads
+# cp1252's undefined bytes as them (fixture cp1252_undefined_bytes); U+0085 is
+# whitespace to str.split, so collapse() already makes it a space.
 _CONTROLS = re.compile(
-    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef"
     + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
     + "]"
 )
