@@ -20,6 +20,7 @@ credit clean-up is one right-to-left scan: :func:`split_credit`).
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
@@ -188,7 +189,7 @@ class ParsedDump:
         }
 
 
-@dataclass
+@dataclass(slots=True)  # one per input line: a dump of blank lines makes millions
 class _Line:
     number: int  # 1-based line of the input
     indent: int  # columns of leading whitespace, tabs to stops of 4
@@ -204,6 +205,11 @@ class _Line:
     @property
     def blank(self):
         return not self.text
+
+
+# Every blank line is this one object: a 5 MB dump of line breaks is 5 million
+# lines, and no rule reads a blank line's number or indent, only that it is blank.
+_BLANK = _Line(0, 0, "")
 
 
 @dataclass
@@ -253,6 +259,9 @@ def split_lines(text):
     lines = []
     for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         body = raw.lstrip()
+        if not body:
+            lines.append(_BLANK)
+            continue
         leading = raw[: len(raw) - len(body)].replace("\u00a0", " ")
         lines.append(_Line(number, len(leading.expandtabs(4)), collapse(body)))
     return lines
@@ -280,9 +289,9 @@ class _Lookahead:
     def __init__(self, lines):
         count = len(lines)
         # next_text[i]: index of the first non-blank line at or after i (count: none).
-        self.next_text = [count] * (count + 1)
+        self.next_text = array("q", [count]) * (count + 1)
         # prose_from[i]: a non-blank line at column 0 stands at or after i.
-        self.prose_from = [False] * (count + 1)
+        self.prose_from = bytearray(count + 1)
         for index in range(count - 1, -1, -1):
             line = lines[index]
             self.next_text[index] = self.next_text[index + 1] if line.blank else index
