@@ -71,6 +71,9 @@ SHAPES = {
     ),
     "thousands of timed items": lambda size: items(size),
     "thousands of untimed items": lambda size: items(size, timed=False),
+    "headlines as short as they go": lambda size: "".join(
+        f"  {n}. T\n    03.28 / 21:10\n" for n in range(1, size // 24)
+    ),
     "untimed item runs separated by prose": lambda size: (
         fill("  1. An untimed item\n  2. Another one\nSome prose at column 0.\n", size) + item(1)
     ),
