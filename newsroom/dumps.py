@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 REGIONS = (
     "Middle East",
@@ -190,18 +191,24 @@ class ParsedDump:
         }
 
 
-@dataclass(slots=True)  # one per input line: a dump of blank lines makes millions
-class _Line:
+class _Line(NamedTuple):
+    """One input line. A tuple of plain values, which the garbage collector stops
+    tracking: with millions of lines, full collections that walk every line
+    would cost more than the parse."""
+
     number: int  # 1-based line of the input
     indent: int  # columns of leading whitespace, tabs to stops of 4
     text: str  # stripped, spaces collapsed
-    item: tuple | None = None  # (position, rest) for an indented "N. title" line
+    item: tuple | None  # (position, rest) for an indented "N. title" line
 
-    def __post_init__(self):
-        if self.indent and self.text[:1].isdigit():
-            match = _ITEM.fullmatch(self.text)
+    @classmethod
+    def read(cls, number, indent, text):
+        item = None
+        if indent and text[:1].isdigit():
+            match = _ITEM.fullmatch(text)
             if match:
-                self.item = (int(match[1]), match[2] or "")
+                item = (int(match[1]), match[2] or "")
+        return cls(number, indent, text, item)
 
     @property
     def blank(self):
@@ -210,10 +217,10 @@ class _Line:
 
 # Every blank line is this one object: a 5 MB dump of line breaks is 5 million
 # lines, and no rule reads a blank line's number or indent, only that it is blank.
-_BLANK = _Line(0, 0, "")
+_BLANK = _Line(0, 0, "", None)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     line: _Line
     position: int
@@ -264,7 +271,7 @@ def split_lines(text):
             lines.append(_BLANK)
             continue
         leading = raw[: len(raw) - len(body)].replace("\u00a0", " ")
-        lines.append(_Line(number, len(leading.expandtabs(4)), collapse(body)))
+        lines.append(_Line.read(number, len(leading.expandtabs(4)), collapse(body)))
     return lines
 
 
