@@ -94,6 +94,12 @@ SHAPES = {
         TITLE + TEASER + fill("1. Body text\n", size) + item(1)
     ),
     "many h1 candidates before the list": lambda size: fill("A heading line\n", size) + item(1),
+    "blank run between the list and trailing prose": lambda size: (
+        item(1) + "\n" * size + "Trailing prose.\n"
+    ),
+    "Windows-1252 bytes (not UTF-8)": lambda size: fill(
+        "  1. Caf\xe9 talks - Gulf\n    03.28 / 21:10\n    \x93Quoted\x94 words \x85\n", size
+    ).encode("latin-1"),
     "control characters everywhere": lambda size: item(1) + "    " + fill("\x01\x1b[31m\x0c", size),
 }
 
