@@ -8,6 +8,13 @@ A dump reads, top to bottom: a page title, an h1 with a teaser block (the
 article's dek and section label), body paragraphs, then a numbered list of
 headlines with times, summaries and credits. Any part but one of "article" or
 "headline list" may be missing.
+
+Dumps come from third-party pages, so a slow input is a denial of service:
+the parser is linear in its input for every input. Each line is visited a
+bounded number of times (what the list rules need to know about the lines
+after a point is computed once, in one backwards pass: :class:`_Lookahead`),
+and no regular expression runs again over a string that a loop shortens (the
+credit clean-up is one right-to-left scan: :func:`split_credit`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from itertools import islice
+from typing import NamedTuple
 
 REGIONS = (
     "Middle East",
@@ -36,17 +43,36 @@ _CP1252_TABLE = str.maketrans(
 )
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters no parsed text may carry: C0 controls but tab, LF and CR (XML 1.0
+# refuses them: one in a title broke the feeds), DEL, surrogates (a str input
+# can hold them; UTF-8 output cannot) and the noncharacters, U+FFFE and U+FFFF
+# among them. Each becomes a space, then collapses; none is a line break, so
+# line numbers stay those of the input. NUL never gets here: a binary file.
+# C1 controls stay: valid in XML 1.0 and JSON, and the contract reads
+# cp1252's undefined bytes as them (fixture cp1252_undefined_bytes); U+0085 is
+# whitespace to str.split, so collapse() already makes it a space.
+# Written as "not an allowed character": a class that lists the astral
+# noncharacters scans non-ASCII text ten times slower.
+_CONTROLS = re.compile(
+    "[^\x00\t\n\r\x20-\x7e\x80-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd"
+    + "".join(f"{chr(plane << 16)}-{chr(plane << 16 | 0xFFFD)}" for plane in range(1, 17))
+    + "]"
+)
 # "  12. Title - Label": an indented item line; group 1 the number, 2 the rest.
 _ITEM = re.compile(r"(\d{1,6})\.(?:\s+(.*))?")
 # "03.28 / 21:10": month.day / hour:minute, one or two digits, spaces optional.
 _TIME = re.compile(r"(\d{1,2})\.(\d{1,2})\s*/\s*(\d{1,2}):(\d{2})")
 # A credit starts at the first "©", with a "Copyright" word just before it.
 _CREDIT_START = re.compile(r"(?:\bcopyright\s*)?©", re.IGNORECASE)
-# Link remains at the end of a credit: "(read more…", "read …", "continue reading".
-_LINK_REMAINS = re.compile(
-    r"(?:\(\s*)?\b(?:read\s+more|continue\s+reading|read)\s*(?:…|\.\.\.)?\s*$", re.IGNORECASE
-)
-_DANGLING_PAREN = re.compile(r"\(\s*$")
+# Link remains at the end of a credit ("(read more…", "read …", "continue
+# reading"): a last word, optionally the word before it, compared in any case
+# with the rules of the re module (as a regex on the whole credit would).
+_LINK_REMAINS = (("read", None), ("more", "read"), ("reading", "continue"))
+_LINK_WORD = {
+    word: re.compile(re.escape(word), re.IGNORECASE)
+    for word in ("read", "more", "continue", "reading")
+}
+_CUT_MARKS = ("…", "...")
 _YEAR = r"(?:19|20)\d\d"
 _YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
 _YEAR_ANY = re.compile(rf"\b{_YEAR}\b")
@@ -165,25 +191,36 @@ class ParsedDump:
         }
 
 
-@dataclass
-class _Line:
+class _Line(NamedTuple):
+    """One input line. A tuple of plain values, which the garbage collector stops
+    tracking: with millions of lines, full collections that walk every line
+    would cost more than the parse."""
+
     number: int  # 1-based line of the input
     indent: int  # columns of leading whitespace, tabs to stops of 4
     text: str  # stripped, spaces collapsed
-    item: tuple | None = None  # (position, rest) for an indented "N. title" line
+    item: tuple | None  # (position, rest) for an indented "N. title" line
 
-    def __post_init__(self):
-        if self.indent and self.text[:1].isdigit():
-            match = _ITEM.fullmatch(self.text)
+    @classmethod
+    def read(cls, number, indent, text):
+        item = None
+        if indent and text[:1].isdigit():
+            match = _ITEM.fullmatch(text)
             if match:
-                self.item = (int(match[1]), match[2] or "")
+                item = (int(match[1]), match[2] or "")
+        return cls(number, indent, text, item)
 
     @property
     def blank(self):
         return not self.text
 
 
-@dataclass
+# Every blank line is this one object: a 5 MB dump of line breaks is 5 million
+# lines, and no rule reads a blank line's number or indent, only that it is blank.
+_BLANK = _Line(0, 0, "", None)
+
+
+@dataclass(slots=True)
 class _Item:
     line: _Line
     position: int
@@ -210,9 +247,15 @@ def decode(data):
         except UnicodeDecodeError:
             text = data.decode("latin-1").translate(_CP1252_TABLE)
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        # Lines as split_lines counts them (a lone CR is a line break too).
+        line = len(_LINE_BREAK.findall(text, 0, text.index("\x00"))) + 1
         raise DumpError("binary file (NUL bytes)", line)
     return text.removeprefix("\ufeff")
+
+
+def without_controls(text):
+    """Control and non-characters become spaces (see ``_CONTROLS``); line breaks stay."""
+    return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
 
 
 def collapse(text):
@@ -224,15 +267,18 @@ def split_lines(text):
     lines = []
     for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         body = raw.lstrip()
+        if not body:
+            lines.append(_BLANK)
+            continue
         leading = raw[: len(raw) - len(body)].replace("\u00a0", " ")
-        lines.append(_Line(number, len(leading.expandtabs(4)), collapse(body)))
+        lines.append(_Line.read(number, len(leading.expandtabs(4)), collapse(body)))
     return lines
 
 
 def strip_cut_mark(text):
     """Text without its trailing cut mark (one "…" or "..."), and whether there was one."""
     stripped = text.rstrip()
-    for mark in ("…", "..."):
+    for mark in _CUT_MARKS:
         if stripped.endswith(mark):
             return stripped[: -len(mark)].rstrip(), True
     return stripped, False
@@ -241,7 +287,32 @@ def strip_cut_mark(text):
 # -- anatomy -------------------------------------------------------------------
 
 
-def collect_items(lines, start):
+class _Lookahead:
+    """What the list rules ask about the lines after a point, for every point.
+
+    Built in one backwards pass so that no rule scans the rest of the dump
+    again (a scan per blank line or per run of items is quadratic).
+    """
+
+    def __init__(self, lines):
+        count = len(lines)
+        # next_text[i]: index of the first non-blank line at or after i (count: none).
+        next_text = [count] * (count + 1)
+        # prose_from[i]: a non-blank line at column 0 stands at or after i.
+        prose_from = [False] * (count + 1)
+        following, prose = count, False
+        for index in range(count - 1, -1, -1):
+            line = lines[index]
+            if line.text:
+                following = index
+                if not line.indent:
+                    prose = True
+            next_text[index] = following
+            prose_from[index] = prose
+        self.next_text, self.prose_from = next_text, prose_from
+
+
+def collect_items(lines, start, ahead):
     """The numbered items from ``start``, and the index where they stop.
 
     An item owns the indented lines under it; an "N." line indented deeper
@@ -253,12 +324,10 @@ def collect_items(lines, start):
     while index < len(lines):
         line = lines[index]
         if line.blank:
-            following = next(
-                (other for other in islice(lines, index, None) if not other.blank), None
-            )
-            if following is None or following.indent == 0:
+            following = ahead.next_text[index]
+            if following == len(lines) or lines[following].indent == 0:
                 break
-            index += 1
+            index = following  # every blank line of the run would decide the same
             continue
         if line.indent == 0:
             break
@@ -273,11 +342,7 @@ def collect_items(lines, start):
     return items, index
 
 
-def _prose_after(lines, index):
-    return any(not line.blank and line.indent == 0 for line in islice(lines, index, None))
-
-
-def find_list(lines, start):
+def find_list(lines, start, ahead):
     """Index of the first line of the headline list at or after ``start``.
 
     A run of numbered items is the list when one of them has a time line, or
@@ -286,8 +351,8 @@ def find_list(lines, start):
     index = start
     while index < len(lines):
         if lines[index].item:
-            items, end = collect_items(lines, index)
-            if any(item.has_time for item in items) or not _prose_after(lines, end):
+            items, end = collect_items(lines, index, ahead)
+            if any(item.has_time for item in items) or not ahead.prose_from[end]:
                 return index
             index = end
         else:
@@ -356,19 +421,64 @@ def split_title(rest):
 
 
 def split_credit(summary):
-    """(text before the credit, credit or None)."""
+    """(text before the credit, credit or None).
+
+    From the end of the credit, cut marks, link remains and a dangling "("
+    are stripped, repeatedly, in one right-to-left scan: each character is
+    looked at a bounded number of times, however many remains there are.
+    """
     match = _CREDIT_START.search(summary)
     if not match:
         return summary, None
-    credit = summary[match.start() :].strip()
-    while True:
-        trimmed, _ = strip_cut_mark(credit)
-        trimmed = _LINK_REMAINS.sub("", trimmed).rstrip()
-        trimmed = _DANGLING_PAREN.sub("", trimmed).rstrip()
-        if trimmed == credit:
-            break
-        credit = trimmed
-    return summary[: match.start()].rstrip(), credit or None
+    start = match.start()
+    end = _rstrip_to(summary, start, len(summary))
+    while end > start:
+        if summary.endswith("…", start, end):
+            end -= 1
+        elif summary.endswith("...", start, end):
+            end -= 3
+        elif summary[end - 1] == "(":
+            end -= 1
+        else:
+            remains = _link_remains_at(summary, start, end)
+            if remains is None:
+                break
+            end = remains
+        end = _rstrip_to(summary, start, end)
+    return summary[:start].rstrip(), summary[start:end] or None
+
+
+def _rstrip_to(text, start, end):
+    """``end`` moved left over whitespace, not past ``start``."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _link_remains_at(text, start, end):
+    """Where the link remains ending at ``end`` start ("read", "read more", ...), or None."""
+    for last, first in _LINK_REMAINS:
+        begin = end - len(last)
+        if begin < start or not _LINK_WORD[last].fullmatch(text, begin, end):
+            continue
+        if first is None:
+            return begin if _word_starts(text, start, begin) else None
+        # "read  more": the first word, whitespace, the last word.
+        gap = _rstrip_to(text, start, begin)
+        before = gap - len(first)
+        if gap < begin and before >= start and _LINK_WORD[first].fullmatch(text, before, gap):
+            if _word_starts(text, start, before):
+                return before
+        return None
+    return None
+
+
+def _word_starts(text, start, index):
+    """A regex ``\\b`` before ``text[index]`` (a word character), in the text from ``start``."""
+    if index == start:
+        return True
+    before = text[index - 1]
+    return not (before.isalnum() or before == "_")
 
 
 def source_name(credit):
@@ -488,13 +598,13 @@ def parse_headline(item, warnings):
     )
 
 
-def parse_list(lines, warnings):
-    """Items of the headline list; stray prose in the list is skipped with a warning."""
+def parse_list(lines, start, warnings, ahead):
+    """Items of the list from ``start``; stray prose in the list is skipped with a warning."""
     items = []
-    index = 0
+    index = start
     while index < len(lines):
         if lines[index].item:
-            found, index = collect_items(lines, index)
+            found, index = collect_items(lines, index, ahead)
             items.extend(found)
         else:
             line = lines[index]
@@ -516,18 +626,18 @@ def parse_list(lines, warnings):
     return items
 
 
-def find_article(lines, first_item, warnings):
+def find_article(lines, first_item, warnings, ahead):
     """(title, teaser item or None, index where the body starts) or None."""
     head = [index for index in range(first_item) if not lines[index].blank]
     if not head:
         return None
     if first_item < len(lines):
-        items, end = collect_items(lines, first_item)
+        items, end = collect_items(lines, first_item, ahead)
         h1 = lines[head[-1]]
         # The teaser sits right under the h1. Past a blank line, untimed items
         # are a teaser only when body text follows them; otherwise they are a
         # headline list whose times were lost ("Latest headlines", blank, list).
-        adjacent = head[-1] == first_item - 1 or (len(head) <= 2 and _prose_after(lines, end))
+        adjacent = head[-1] == first_item - 1 or (len(head) <= 2 and ahead.prose_from[end])
         if h1.indent == 0 and adjacent and not any(item.has_time for item in items):
             for index in head[1:-1]:
                 warnings.append(ParseWarning(lines[index].number, "skipped text before the h1"))
@@ -548,18 +658,19 @@ def parse_dump(data, *, captured_at=None, today=None):
     ``captured_at`` (a date) fixes the year of the headlines; ``today`` is the
     last resort for it. Raises :class:`DumpError` for what is not a dump.
     """
-    text = decode(data)
+    text = without_controls(decode(data))
     if not text.strip():
         raise DumpError("empty file")
     lines = split_lines(text)
+    ahead = _Lookahead(lines)
     warnings = []
     first_item = next((i for i, line in enumerate(lines) if line.item), len(lines))
-    found = find_article(lines, first_item, warnings)
+    found = find_article(lines, first_item, warnings, ahead)
     article = None
-    list_start = find_list(lines, 0)
+    list_start = find_list(lines, 0, ahead)
     if found:
         title, teaser, body_start = found
-        list_start = find_list(lines, body_start)
+        list_start = find_list(lines, body_start, ahead)
         dek, dek_truncated, label = parse_teaser(teaser) if teaser else (None, False, None)
         paragraphs, truncated = parse_body(lines[body_start:list_start])
         article = ParsedArticle(
@@ -578,7 +689,7 @@ def parse_dump(data, *, captured_at=None, today=None):
         skipped = [line for line in lines[:list_start] if not line.blank][1:]
         for line in skipped:
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
-    items = parse_list(lines[list_start:], warnings)
+    items = parse_list(lines, list_start, warnings, ahead)
     headlines = [parse_headline(item, warnings) for item in items]
     years = dump_years(lines, article, items)
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())

@@ -10,7 +10,8 @@ Measured in one run (see ``bench/README.md``):
 1. import: generated dumps through the real ingest service, beside a raw
    ``bulk_create`` of the same Headline rows;
 2. parse: ``parse_dump`` on one big generated dump, beside reading and
-   decoding the same bytes;
+   decoding the same bytes, and on the same size of the worst shape known
+   (the most parser work per byte: see ``worst_parse_bytes``);
 3. pages under gunicorn (production settings, loopback only) with a bounded
    Python load generator, cache cold and warm, beside the same article HTML
    served as a static file by a tiny WSGI app under the same gunicorn;
@@ -902,8 +903,23 @@ def _repeat(function, *, seconds=1.0, at_least=3):
     return times[len(times) // 2], len(times)
 
 
+def worst_parse_bytes(size):
+    """About ``size`` bytes of the slowest dump per byte known: headlines as short as they go.
+
+    Of the adversarial shapes of tests/test_parser_linear.py (blank runs,
+    repeated link remains, long lines, ...), all linear, this one does the
+    most work per byte: a headline, its time line and a date every 22-29 bytes.
+    """
+    parts, total = [], 0
+    while total < size:
+        parts.append(f"  {len(parts) + 1}. T\n    03.28 / 21:10\n")
+        total += len(parts[-1])
+    return "".join(parts).encode()
+
+
 def measure_parse(tmp, *, headlines, seconds=1.0):
-    """MB/s of parse_dump on one big dump file, and of reading and decoding it alone."""
+    """MB/s of parse_dump on one big dump file, of reading and decoding it alone, and
+    of parse_dump on as many bytes of the worst shape known."""
     from newsroom.dumps import parse_dump
 
     path = Path(tmp) / "big-dump.txt"
@@ -914,9 +930,12 @@ def measure_parse(tmp, *, headlines, seconds=1.0):
     read_time, read_runs = _repeat(
         lambda: path.read_bytes().decode("utf-8"), seconds=seconds, at_least=20
     )
+    worst = worst_parse_bytes(size)
+    worst_time, worst_runs = _repeat(lambda: parse_dump(worst), seconds=seconds)
     return {
         "parse": Timed(parse_runs, size, parse_time, failures=len(parsed.warnings)),
         "read": Timed(read_runs, size, read_time),
+        "worst": Timed(worst_runs, len(worst), worst_time),
         "headlines": len(parsed.headlines),
     }
 
@@ -1081,7 +1100,10 @@ class Bench:
                 )
             self.step(f"parse one dump of {self.o['parse_headlines']:,} headlines")
             self.parse = measure_parse(self.tmp, headlines=self.o["parse_headlines"])
-            self.log(f"  parse: {self.parse['parse'].rate() / 1e6:,.2f} MB/s")
+            self.log(
+                f"  parse: {self.parse['parse'].rate() / 1e6:,.2f} MB/s, worst shape "
+                f"{self.parse['worst'].rate() / 1e6:,.2f} MB/s"
+            )
             self.collectstatic()
             self.site_stage()
             small = self.small_size()
@@ -1368,6 +1390,20 @@ class Bench:
                 _ms(read.seconds),
                 ratio="100 % (the baseline)",
             ),
+        ] + self.worst_parse_rows()
+
+    def worst_parse_rows(self):
+        worst = self.parse.get("worst")
+        if worst is None:  # a run measured before the worst shape was
+            return []
+        return [
+            Row(
+                "parse: parse_dump(bytes) of the worst shape known (a headline every ~28 bytes)",
+                f"{worst.units / 1e6:,.2f} MB",
+                f"{worst.rate() / 1e6:,.2f} MB/s",
+                _ms(worst.seconds),
+                ratio=f"{_percent(worst.rate() / self.parse['parse'].rate())} of the big dump's",
+            )
         ]
 
     def page_rows(self):
