@@ -42,7 +42,7 @@ serve: $(BIN)/.runtime
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (production settings)"; exit 2; }
 	$(MANAGE) collectstatic --noinput -v 0
 	$(MANAGE) migrate --noinput
-	$(BIN)/gunicorn newsroom.wsgi --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-2} \
+	$(BIN)/gunicorn newsroom.wsgi --bind 127.0.0.1:$${PORT:-8000} --workers $${WEB_CONCURRENCY:-2} \
 		--access-logfile - --error-logfile -
 
 # A benchmark, not a test: prints a table and writes it to bench/results/.
