@@ -606,20 +606,19 @@ def _story_keys(first_copies):
     title_keys = {values["title_key"] for values in first_copies.values()}
     if not title_keys:
         return keys
-    known = list(
-        Headline.objects.filter(title_key__in=title_keys).values_list(
-            "title_key", "published_at", "story_key"
-        )
-    )
+    known = {}  # title key -> [(published_at, story_key)], oldest first: only the same title
+    for title, moment, story in Headline.objects.filter(title_key__in=title_keys).values_list(
+        "title_key", "published_at", "story_key"
+    ):
+        known.setdefault(title, []).append((moment, story))
     for key, values in sorted(first_copies.items()):
         moment = values["published_at"]
-        for other_title, other_moment, other_story in known:
-            if other_title != values["title_key"]:
-                continue
+        same_title = known.setdefault(values["title_key"], [])
+        for other_moment, other_story in same_title:
             if moment is None or other_moment is None or abs(moment - other_moment) <= STORY_WINDOW:
                 keys[key] = other_story
                 break
-        known.append((values["title_key"], moment, keys[key]))
+        same_title.append((moment, keys[key]))
     return keys
 
 
