@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -378,9 +379,17 @@ class DumpAdmin(admin.ModelAdmin):
         for name, data in form.dumps():
             result = dump_preview(data=data, filename=name, user=request.user, **options)
             text = dump_text(result.dump) if result.status != Status.ALREADY else ""
-            previews.append({"result": result, "notes": annotate_lines(result, text)})
+            # Rendered now, one dump at a time: the page keeps its HTML, not
+            # every dump's parse and rows, so memory stays flat in the count.
+            html = render_to_string(
+                "admin/articles/dump/_result.html",
+                {"result": result, "notes": annotate_lines(result, text)},
+                request=request,
+            )
+            waiting = result.dump.pk if result.status != Status.ALREADY else None
+            previews.append({"html": html, "waiting": waiting})
         options_form = IngestOptionsForm(initial=form.cleaned_data)
-        waiting = [p["result"].dump.pk for p in previews if p["result"].status != Status.ALREADY]
+        waiting = [p["waiting"] for p in previews if p["waiting"]]
         return TemplateResponse(
             request,
             "admin/articles/dump/ingest_preview.html",
