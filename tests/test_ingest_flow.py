@@ -255,9 +255,15 @@ def test_a_dump_with_20000_warnings_previews_with_capped_notes(desk):
 
 
 def arabic_dump(megabytes):
-    """An Arabic headline list of about `megabytes` MB of UTF-8 (2 bytes a letter)."""
-    items = int(megabytes * 1_000_000 / 1_282)
-    return sidebar(items, tag="عاجل", word="خبرعاجل", words=70)
+    """An Arabic headline list of about `megabytes` MB of UTF-8 (2 bytes a letter;
+    percent-encoded, each letter takes 6)."""
+    summary = " ".join(["الأخبارالعاجلةمنالمنطقة"] * 30)
+    out = ["آخر الأخبار", ""]
+    for n in range(1, int(megabytes * 1_000_000 / 1_512) + 1):
+        out.append(f"  {n}. عاجل {n}: ميناء المدينة يعود للعمل - Gulf")
+        out.append("    03.28 / 21:10")
+        out.append(f"    {summary} © Gulf Wire 2017")
+    return ("\n".join(out) + "\n").encode()
 
 
 @pytest.mark.django_db
