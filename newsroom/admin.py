@@ -427,12 +427,17 @@ class DumpAdmin(admin.ModelAdmin):
             if result is None:
                 skipped += 1
                 continue
+            # Rendered now, as the preview is: one dump's rows in memory at a time.
             results.append(
-                {
-                    "result": result,
-                    "notes": annotate_lines(result, dump_text(result.dump)),
-                    "created": [_admin_link(obj) for obj in result.created_objects],
-                }
+                render_to_string(
+                    "admin/articles/dump/_done_item.html",
+                    {
+                        "result": result,
+                        "notes": annotate_lines(result, dump_text(result.dump)),
+                        "created": [_admin_link(obj) for obj in result.created_objects],
+                    },
+                    request=request,
+                )
             )
         return TemplateResponse(
             request,
