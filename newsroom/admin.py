@@ -1,26 +1,39 @@
 """The editors' ingest desk: the Dump admin, the upload/paste page with its
 preview, and the dump text editor. Every write goes through newsroom.ingest."""
 
-import base64
-import binascii
+import re
 from datetime import date
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import get_valid_filename
+from django.utils.http import content_disposition_header
 
 from articles.admin import BoundedCountPaginator
 from articles.models import Dump, DumpEdit
 
-from .ingest import Status, dump_edit, dump_ingest, dump_reparse, dump_text
+from .ingest import (
+    IngestResult,
+    Status,
+    clean_filename,
+    dump_edit,
+    dump_ingest,
+    dump_preview,
+    dump_reparse,
+    dump_text,
+)
+
+NOTES_SHOWN = 200  # line notes on one page; the rest are counted
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the parser numbers lines
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -86,53 +99,59 @@ class IngestForm(IngestOptionsForm):
         return cleaned
 
     def dumps(self):
-        """(file name, raw bytes) for every dump given."""
-        found = [(upload.name, b"".join(upload.chunks())) for upload in self.cleaned_data["files"]]
+        """(file name, raw bytes) for every dump given, one at a time."""
+        for upload in self.cleaned_data["files"]:
+            yield upload.name, b"".join(upload.chunks())
         if self.cleaned_data["text"].strip():
-            name = get_valid_filename(self.cleaned_data["text_name"] or "pasted.txt")
-            found.append((name, self.cleaned_data["text"].encode("utf-8")))
-        return found
+            # The name is cleaned where the dump is stored (newsroom.ingest).
+            name = self.cleaned_data["text_name"] or "pasted.txt"
+            yield name, self.cleaned_data["text"].encode("utf-8")
 
 
-def pack(data):
-    return base64.b64encode(data).decode("ascii")
+class Notes(list):
+    """The line notes a page shows, and how many more there were."""
+
+    more = 0
 
 
-def unpack(text):
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise PermissionDenied("The confirmed dumps were altered.") from None
+def annotate_lines(result, text):
+    """Error and warnings of a result, each with the text of its line.
 
-
-def offending_line(data, line):
-    """The text of one line of a dump, for showing beside its error or warning."""
-    if not line:
-        return ""
-    try:
-        lines = dump_text(Dump(raw=data)).splitlines()
-    except (ValueError, UnicodeError):
-        return ""
-    return lines[line - 1][:300] if 0 < line <= len(lines) else ""
-
-
-def annotate_lines(result, data):
-    """Warnings and error of a result, each with the text of its line."""
-    notes = [
-        {"line": w.line, "message": w.message, "text": offending_line(data, w.line)}
-        for w in result.warnings
-    ]
+    The text is split once, whatever the number of warnings, and at most
+    NOTES_SHOWN notes are made.
+    """
+    found = [{"line": w.line, "message": w.message} for w in result.warnings]
     if result.failed:
-        notes.insert(
-            0,
-            {
-                "line": result.error_line,
-                "message": result.error,
-                "text": offending_line(data, result.error_line),
-                "error": True,
-            },
-        )
+        found.insert(0, {"line": result.error_line, "message": result.error, "error": True})
+    return _with_line_text(found, text)
+
+
+def _with_line_text(found, text):
+    notes = Notes(found[:NOTES_SHOWN])
+    notes.more = len(found) - len(notes)
+    if notes and text:
+        lines = LINE_BREAK.split(text)
+        for note in notes:
+            line = note["line"]
+            note["text"] = lines[line - 1][:300] if line and 0 < line <= len(lines) else ""
     return notes
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            (Dump.Status.PARSED, "parsed (not imported)"),
+            (Dump.Status.IMPORTED, "imported"),
+            (Dump.Status.FAILED, "failed"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in Dump.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
 
 
 class EditedFilter(admin.SimpleListFilter):
@@ -178,7 +197,7 @@ class DumpAdmin(admin.ModelAdmin):
         "uploaded_by",
         "ingested_at",
     ]
-    list_filter = ["status", EditedFilter, "ingested_at"]
+    list_filter = [StatusFilter, EditedFilter, "ingested_at"]
     search_fields = ["filename", "checksum"]
     list_select_related = ["uploaded_by"]
     date_hierarchy = "ingested_at"
@@ -212,7 +231,17 @@ class DumpAdmin(admin.ModelAdmin):
         return False  # dumps arrive through the ingest page
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        if request.user.is_superuser:
+            return True
+        # An editor may delete a dump that never made anything (an abandoned
+        # preview), one at a time from its page.
+        return (
+            obj is not None
+            and obj.status != Dump.Status.IMPORTED
+            and self.has_change_permission(request, obj)
+            and not obj.articles.exists()
+            and not obj.appearances.exists()
+        )
 
     # -- columns and read-only fields ---------------------------------------
 
@@ -244,13 +273,16 @@ class DumpAdmin(admin.ModelAdmin):
     def warnings_view(self, dump):
         if not dump.warnings:
             return "none"
+        shown = dump.warnings[:NOTES_SHOWN]
+        more = len(dump.warnings) - len(shown)
         return format_html(
-            "<ul>{}</ul>",
+            "<ul>{}</ul>{}",
             format_html_join(
                 "",
                 '<li><a href="#L{}">line {}</a>: {}</li>',
-                ((w["line"], w["line"], w["message"]) for w in dump.warnings),
+                ((w["line"], w["line"], w["message"]) for w in shown),
             ),
+            f"…and {more:,} more warnings" if more else "",
         )
 
     @admin.display(description="produced")
@@ -287,7 +319,9 @@ class DumpAdmin(admin.ModelAdmin):
 
     # -- actions and pages -------------------------------------------------------
 
-    @admin.action(description="Re-parse and re-import selected dumps", permissions=["change"])
+    @admin.action(
+        description="Import (or re-parse and re-import) selected dumps", permissions=["change"]
+    )
     def reparse(self, request, queryset):
         for dump in queryset:
             result = dump_reparse(dump=dump, user=request.user)
@@ -316,8 +350,9 @@ class DumpAdmin(admin.ModelAdmin):
             raise PermissionDenied
         dump = get_object_or_404(Dump, pk=pk)
         response = HttpResponse(bytes(dump.raw), content_type="application/octet-stream")
-        name = get_valid_filename(dump.filename.rsplit("/", 1)[-1] or f"dump-{dump.pk}.txt")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        # Names stored before they were cleaned at storage are cleaned here too.
+        name = clean_filename(dump.filename, checksum=dump.checksum)
+        response["Content-Disposition"] = content_disposition_header(True, name)
         return response
 
     def ingest_view(self, request):
@@ -338,56 +373,103 @@ class DumpAdmin(admin.ModelAdmin):
         return request.user.has_perm("articles.add_dump")
 
     def _preview(self, request, form):
+        """Store each dump (as parsed) and show its dry-run import, read from the row."""
         options = _options(form.cleaned_data)
         previews = []
         for name, data in form.dumps():
-            result = dump_ingest(data=data, filename=name, dry_run=True, **options)
-            previews.append(
-                {"result": result, "notes": annotate_lines(result, data), "payload": pack(data)}
+            result = dump_preview(data=data, filename=name, user=request.user, **options)
+            text = dump_text(result.dump) if result.status != Status.ALREADY else ""
+            # Rendered now, one dump at a time: the page keeps its HTML, not
+            # every dump's parse and rows, so memory stays flat in the count.
+            html = render_to_string(
+                "admin/articles/dump/_result.html",
+                {"result": result, "notes": annotate_lines(result, text)},
+                request=request,
             )
+            waiting = result.dump.pk if result.status != Status.ALREADY else None
+            previews.append({"html": html, "waiting": waiting})
         options_form = IngestOptionsForm(initial=form.cleaned_data)
+        waiting = [p["waiting"] for p in previews if p["waiting"]]
         return TemplateResponse(
             request,
             "admin/articles/dump/ingest_preview.html",
             self._context(
-                request, "Check before importing", previews=previews, options_form=options_form
+                request,
+                "Check before importing",
+                previews=previews,
+                waiting=waiting,
+                options_form=options_form,
             ),
         )
 
     def _confirm(self, request):
+        """Import stored dumps by id; nothing else posted is trusted but the options.
+
+        An id counts only if its dump is still waiting (parsed, or failed) and
+        this user previewed it, or may change any dump (such a user can import
+        any dump from the changelist anyway).
+        """
         options_form = IngestOptionsForm(request.POST)
         if not options_form.is_valid():
             raise PermissionDenied("The confirmed options were altered.")
-        names = request.POST.getlist("name")
-        payloads = request.POST.getlist("payload")
-        results = []
-        for name, payload in zip(names, payloads, strict=False):
-            data = unpack(payload)
-            result = dump_ingest(
-                data=data, filename=name, user=request.user, **_options(options_form.cleaned_data)
-            )
+        try:
+            ids = list(dict.fromkeys(int(pk) for pk in request.POST.getlist("dump")))
+        except ValueError:
+            raise PermissionDenied("The confirmed dumps were altered.") from None
+        if len(ids) > settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1:
+            raise PermissionDenied("The confirmed dumps were altered.")
+        allowed = Dump.objects.filter(pk__in=ids)
+        if not request.user.has_perm("articles.change_dump"):
+            allowed = allowed.filter(uploaded_by=request.user)
+        results, skipped = [], 0
+        for pk in ids:
+            result = self._import_stored(request, allowed, pk, options_form.cleaned_data)
+            if result is None:
+                skipped += 1
+                continue
+            # Rendered now, as the preview is: one dump's rows in memory at a time.
             results.append(
-                {
-                    "result": result,
-                    "notes": annotate_lines(result, data),
-                    "created": [_admin_link(obj) for obj in result.created_objects],
-                }
+                render_to_string(
+                    "admin/articles/dump/_done_item.html",
+                    {
+                        "result": result,
+                        "notes": annotate_lines(result, dump_text(result.dump)),
+                        "created": [_admin_link(obj) for obj in result.created_objects],
+                    },
+                    request=request,
+                )
             )
         return TemplateResponse(
             request,
             "admin/articles/dump/ingest_done.html",
-            self._context(request, "Import finished", results=results),
+            self._context(request, "Import finished", results=results, skipped=skipped),
         )
+
+    def _import_stored(self, request, allowed, pk, options):
+        """Import one stored dump, locked so a double-click imports it once."""
+        with transaction.atomic():
+            dump = allowed.select_for_update().filter(pk=pk).first()
+            if dump is None:
+                return None
+            if dump.status == Dump.Status.IMPORTED:
+                return IngestResult(filename=dump.filename, status=Status.ALREADY, dump=dump)
+            return dump_ingest(data=dump.raw, user=request.user, dump=dump, **_options(options))
 
     def edit_text_view(self, request, pk):
         dump = get_object_or_404(Dump, pk=pk)
         if not self.has_change_permission(request, dump):
             raise PermissionDenied
+        # The form posts multipart (no percent-encoding): any text under the
+        # limit arrives, and one over it gets this error, not a 400.
         text = request.POST.get("text", dump_text(dump)).replace("\r\n", "\n")
-        result = None
+        result, error = None, ""
         if request.method == "POST":
-            if len(text.encode("utf-8")) > settings.DUMP_MAX_BYTES:
-                self.message_user(request, "The text is over the size limit.", messages.ERROR)
+            size = len(text.encode("utf-8"))
+            if size > settings.DUMP_MAX_BYTES:
+                error = (
+                    f"The text is {size:,} bytes; a dump may be at most "
+                    f"{settings.DUMP_MAX_BYTES:,} bytes. Nothing was saved."
+                )
             elif request.POST.get("step") == "save":
                 result = dump_edit(dump=dump, text=text, user=request.user)
                 self.message_user(
@@ -399,8 +481,7 @@ class DumpAdmin(admin.ModelAdmin):
                     return redirect("admin:articles_dump_change", dump.pk)
             else:
                 result = dump_edit(dump=dump, text=text, user=request.user, dry_run=True)
-        data = text.encode("utf-8")
-        notes = annotate_lines(result, data) if result else _stored_notes(dump)
+        notes = annotate_lines(result, text) if result else _stored_notes(dump, text)
         return TemplateResponse(
             request,
             "admin/articles/dump/edit_text.html",
@@ -413,6 +494,7 @@ class DumpAdmin(admin.ModelAdmin):
                 lines=text.split("\n"),
                 result=result,
                 notes=notes,
+                error=error,
             ),
         )
 
@@ -423,11 +505,11 @@ def _admin_link(obj):
     return meta.verbose_name, url, str(obj)
 
 
-def _stored_notes(dump):
-    notes = [{"line": w["line"], "message": w["message"]} for w in dump.warnings]
+def _stored_notes(dump, text):
+    found = [{"line": w["line"], "message": w["message"]} for w in dump.warnings]
     if dump.error:
-        notes.insert(0, {"line": dump.error_line, "message": dump.error, "error": True})
-    return notes
+        found.insert(0, {"line": dump.error_line, "message": dump.error, "error": True})
+    return _with_line_text(found, text)
 
 
 def _options(cleaned):

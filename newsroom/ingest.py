@@ -10,6 +10,7 @@ constraints decide between concurrent imports of overlapping dumps.
 import difflib
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -51,6 +52,7 @@ from newsroom.dumps import DumpError, decode, parse_dump
 logger = logging.getLogger(__name__)
 
 STORY_WINDOW = timedelta(hours=48)  # same title from several outlets: one story
+FILENAME_MAX = 200  # characters of a stored dump's file name (the column holds 255)
 HEADLINE_MERGED_FIELDS = (
     "title",
     "summary",
@@ -146,8 +148,9 @@ def dump_ingest(
             return IngestResult(filename=filename, status=Status.ALREADY, dump=dump)
         if dump is None:
             dump = Dump(raw=raw, checksum=checksum)
-        dump.text = ""  # a retry of failed bytes reads them afresh
-    dump.filename = filename or dump.filename
+        # A retry of failed bytes keeps an editor's saved text: it is the dump's
+        # current text, and what is parsed below.
+    dump.filename = clean_filename(filename or dump.filename, checksum=dump.checksum)
     dump.uploaded_by = user if user is not None and user.is_authenticated else dump.uploaded_by
     dump.captured_at = captured_at or dump.captured_at
     was_stored = dump.pk is not None
@@ -186,6 +189,91 @@ def dump_ingest(
         logger.exception("ingest of %s failed", result.filename)
         return _fail(result, f"internal error, nothing imported: {error!r}", None, store=True)
     return result
+
+
+def dump_preview(
+    *,
+    data,
+    filename="",
+    user=None,
+    captured_at=None,
+    source=None,
+    publish=False,
+    time_zone=None,
+):
+    """Store an uploaded dump once, as ``parsed``, and dry-run its import.
+
+    The preview page shows the result and its confirm imports the stored row by
+    id, so the bytes cross the network once. Bytes stored before are reused
+    (their row, and an editor's text of it); bytes already imported are
+    reported as such. A dump that does not parse is kept as failed.
+    """
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    checksum = hashlib.sha256(raw).hexdigest()
+    dump = Dump.objects.filter(checksum=checksum).first()
+    if dump is None:
+        dump = Dump(raw=raw, checksum=checksum, status=Dump.Status.PARSED)
+    if dump.status == Dump.Status.IMPORTED:
+        return IngestResult(filename=dump.filename, status=Status.ALREADY, dump=dump)
+    dump.filename = clean_filename(filename or dump.filename, checksum=checksum)
+    dump.uploaded_by = _person(user) or dump.uploaded_by
+    dump.captured_at = captured_at or dump.captured_at
+    try:
+        with transaction.atomic():
+            if dump.pk is None:
+                dump.save()
+            else:
+                dump.save(update_fields=["filename", "uploaded_by", "captured_at"])
+    except IntegrityError:
+        # A concurrent preview or import stored the same bytes first: use its row.
+        dump = Dump.objects.get(checksum=checksum)
+        if dump.status == Dump.Status.IMPORTED:
+            return IngestResult(filename=dump.filename, status=Status.ALREADY, dump=dump)
+    result = dump_ingest(
+        data=raw,
+        user=user,
+        captured_at=captured_at,
+        source=source,
+        publish=publish,
+        dry_run=True,
+        time_zone=time_zone,
+        dump=dump,
+    )
+    # The dry run's writes were rolled back; keep what the parse said, unless a
+    # real import of these bytes finished meanwhile.
+    Dump.objects.filter(pk=dump.pk, status__in=[Dump.Status.PARSED, Dump.Status.FAILED]).update(
+        status=Dump.Status.FAILED if result.failed else Dump.Status.PARSED,
+        error=result.error,
+        error_line=result.error_line,
+        warnings=[{"line": w.line, "message": w.message} for w in result.warnings],
+        counts={},
+    )
+    dump.refresh_from_db(fields=["status", "error", "error_line", "warnings", "counts"])
+    result.dump = dump
+    result.filename = dump.filename
+    return result
+
+
+def clean_filename(name, *, checksum):
+    """A dump's file name fit to store, show and download.
+
+    No folders, no control or format characters (CR, LF, NUL, bidi overrides),
+    at most FILENAME_MAX characters, extension kept. A name left with nothing
+    that names anything (``..``, ``???``, empty) becomes ``dump-<checksum>.txt``;
+    a name in any script or emoji (``🗞️``) is a name.
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if unicodedata.category(char)[0] != "C")
+    name = " ".join(name.split()).strip(" .")
+    if not any(unicodedata.category(char)[0] in "LNS" for char in name):
+        return f"dump-{checksum[:12]}.txt"
+    if len(name) > FILENAME_MAX:
+        stem, dot, extension = name.rpartition(".")
+        if dot and len(extension) <= 10:
+            name = stem[: FILENAME_MAX - len(extension) - 1].rstrip() + "." + extension
+        else:
+            name = name[:FILENAME_MAX].rstrip()
+    return name
 
 
 def dump_reparse(*, dump, user=None):
@@ -519,20 +607,19 @@ def _story_keys(first_copies):
     title_keys = {values["title_key"] for values in first_copies.values()}
     if not title_keys:
         return keys
-    known = list(
-        Headline.objects.filter(title_key__in=title_keys).values_list(
-            "title_key", "published_at", "story_key"
-        )
-    )
+    known = {}  # title key -> [(published_at, story_key)], oldest first: only the same title
+    for title, moment, story in Headline.objects.filter(title_key__in=title_keys).values_list(
+        "title_key", "published_at", "story_key"
+    ):
+        known.setdefault(title, []).append((moment, story))
     for key, values in sorted(first_copies.items()):
         moment = values["published_at"]
-        for other_title, other_moment, other_story in known:
-            if other_title != values["title_key"]:
-                continue
+        same_title = known.setdefault(values["title_key"], [])
+        for other_moment, other_story in same_title:
             if moment is None or other_moment is None or abs(moment - other_moment) <= STORY_WINDOW:
                 keys[key] = other_story
                 break
-        known.append((values["title_key"], moment, keys[key]))
+        same_title.append((moment, keys[key]))
     return keys
 
 

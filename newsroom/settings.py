@@ -194,7 +194,11 @@ TAGGIT_CASE_INSENSITIVE = True
 # Uploads: a dump is text; anything past these limits is refused with a message.
 DUMP_MAX_BYTES = int(os.environ.get("DUMP_MAX_BYTES", str(5 * 1024 * 1024)))
 IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_BYTES", str(10 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The dump editor posts its text multipart (not percent-encoded), and browsers
+# send a textarea's newlines as CRLF: a text of DUMP_MAX_BYTES is at most twice
+# that on the wire; 1 MB more covers the other fields. Files do not count here;
+# their number and each one's size have their own limits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * DUMP_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 

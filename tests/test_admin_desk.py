@@ -64,13 +64,14 @@ def test_an_editor_ingests_three_dumps_with_a_preview_then_curates(desk, sample_
     assert "The coming Iran-US confrontation in Iraq" in page
     assert "numbering skips from 1 to 3" in page  # a warning, with its line
     assert "Importing would" in page
-    assert Dump.objects.count() == 0 and Headline.objects.count() == 0
+    # Stored once, as parsed; nothing imported yet.
+    assert Dump.objects.filter(status=Dump.Status.PARSED).count() == 3
+    assert Headline.objects.count() == 0
 
-    payloads = re.findall(r'name="payload" value="([^"]+)"', page)
-    names = re.findall(r'name="name" value="([^"]+)"', page)
+    ids = re.findall(r'name="dump" value="([^"]+)"', page)
     done = desk.post(
         ingest_url,
-        {"step": "confirm", "payload": payloads, "name": names, "captured_at": "", "source": ""},
+        {"step": "confirm", "dump": ids, "captured_at": "", "source": ""},
     )
     assert done.status_code == 200
     assert Dump.objects.filter(status=Dump.Status.IMPORTED).count() == 3
@@ -147,8 +148,8 @@ def test_a_failed_dump_shows_its_error_line_and_text_and_is_stored(desk):
     preview = desk.post(ingest_url, {"step": "preview", "text": prose, "text_name": "bad.txt"})
     assert "not a page dump" in preview.content.decode()
     assert "Plain prose." in preview.content.decode()
-    payloads = re.findall(r'name="payload" value="([^"]+)"', preview.content.decode())
-    desk.post(ingest_url, {"step": "confirm", "payload": payloads, "name": ["bad.txt"]})
+    ids = re.findall(r'name="dump" value="([^"]+)"', preview.content.decode())
+    desk.post(ingest_url, {"step": "confirm", "dump": ids})
     dump = Dump.objects.get()
     assert dump.status == Dump.Status.FAILED and dump.error_line == 1
     detail = desk.get(reverse("admin:articles_dump_change", args=[dump.pk])).content.decode()

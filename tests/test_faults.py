@@ -520,8 +520,8 @@ def test_the_database_dying_during_an_ingest_leaves_nothing_half_written(client,
     ingest = reverse("admin:articles_dump_ingest")
     upload = {"step": "preview", "text": SAMPLE.read_text(), "text_name": "sample.txt"}
     preview = client.post(ingest, upload).content.decode()
-    payload = preview.split('name="payload" value="', 1)[1].split('"', 1)[0]
-    confirm = {"step": "confirm", "name": "sample.txt", "payload": payload, "source": ""}
+    stored = preview.split('name="dump" value="', 1)[1].split('"', 1)[0]
+    confirm = {"step": "confirm", "dump": stored, "source": ""}
     # The server goes away once the import has written its dump, sources and headlines.
     down = DatabaseDown(after="headlines_headlineappearance")
     with connection.execute_wrapper(down):
@@ -532,7 +532,9 @@ def test_the_database_dying_during_an_ingest_leaves_nothing_half_written(client,
     assert down.refused >= 2  # the import's query, then the attempt to store it as failed
     assert response.status_code == 503
     assert "Temporarily unavailable" in response.content.decode()
-    assert Headline.objects.count() == 0 and Dump.objects.count() == 0
+    # The preview stored the dump; the import left it waiting, as parsed.
+    assert Headline.objects.count() == 0
+    assert Dump.objects.get().status == Dump.Status.PARSED
     # The database is back: the same confirmation now imports everything.
     done = client.post(ingest, confirm)
     assert done.status_code == 200 and "Import finished" in done.content.decode()

@@ -104,3 +104,26 @@ def test_an_editor_ingests_three_dumps_and_curates_them(live_server, editor_logi
     browser.get(f"{live_server.url}/admin/")
     assert browser.find_element(By.CSS_SELECTOR, "svg.dashboard-chart")
     browser.shots.take("dashboard")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_saves_a_49_mb_arabic_dump_from_the_browser(live_server, editor_login):
+    from articles.models import Dump
+    from newsroom.ingest import dump_ingest
+    from tests.test_ingest_flow import arabic_dump
+
+    browser = editor_login
+    data = arabic_dump(4.9)  # under DUMP_MAX_BYTES (5 MiB)
+    dump = dump_ingest(data=data, filename="arabic.txt").dump
+    browser.get(f"{live_server.url}/admin/articles/dump/{dump.pk}/edit/")
+    # Form-encoded, this text would be ~14 MB on the wire and refused with a 400.
+    browser.execute_script(
+        "const area = document.getElementById('dump-text');"
+        "area.value = area.value.replace('عاجل 1:', 'عاجل واحد:');"
+    )
+    browser.find_element(By.CSS_SELECTOR, "button[value=save]").click()
+    WebDriverWait(browser, 60).until(lambda driver: "/edit/" not in driver.current_url)
+    assert "Bad Request" not in browser.page_source
+    dump.refresh_from_db()
+    assert dump.status == Dump.Status.IMPORTED and "عاجل واحد:" in dump.text
+    assert Headline.objects.filter(title__startswith="عاجل واحد:").exists()
