@@ -262,7 +262,7 @@ def test_every_parsed_text_is_cut_to_its_column(monkeypatch):
     )
     assert len(Article.objects.get().title) == 300
     assert headline.region_tags.get().name == ("Region " + long)[:100]
-    assert len(result.dump.filename) == 255
+    assert len(result.dump.filename) <= 255  # cleaned to FILENAME_MAX, within the column
     assert Source.objects.count() == 2
     assert_every_char_column_fits()
     # Importing it again (another file name) matches the cut values: nothing new.
