@@ -551,6 +551,10 @@ def parse_dump(data, *, captured_at=None, today=None):
     text = decode(data)
     if not text.strip():
         raise DumpError("empty file")
+    from newsroom import captures, html_capture  # they build on this module's classes
+
+    if html_capture.is_html(text):
+        return html_capture.parse_html(data, captured_at=captured_at, today=today)
     lines = split_lines(text)
     warnings = []
     first_item = next((i for i, line in enumerate(lines) if line.item), len(lines))
@@ -573,8 +577,7 @@ def parse_dump(data, *, captured_at=None, today=None):
         )
     else:
         if list_start == len(lines):
-            first = next(line for line in lines if not line.blank)
-            raise DumpError("not a page dump: neither an article nor a headline list", first.number)
+            return captures.parse_capture(text, captured_at=captured_at, today=today)
         skipped = [line for line in lines[:list_start] if not line.blank][1:]
         for line in skipped:
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
