@@ -475,7 +475,7 @@ _NOTICE = tuple(
 )
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|words|text|story)\s+by|by|por|par|von|di|door|av|af|przez|"
-    r"autor(?:a|in)?|author|автор|от|від|بقلم|كتب(?:ت|ه)?|文|記者|记者)\s*[:：]?\s+(.+)$",
+    r"autor(?:a|in)?|auteur|author|автор|от|від|بقلم|كتب(?:ت|ه)?|文|記者|记者)\s*[:：]?\s+(.+)$",
     re.IGNORECASE,
 )
 
@@ -500,6 +500,9 @@ def byline_name(text):
     return name
 
 
+STOP_WEIGHT = 600  # an end-of-article heading weighs this much against the body
+
+
 def classify(unit, stopwords, limit):
     """Set ``unit.kind`` and ``unit.weight`` (its pull towards being the body)."""
     text = unit.text
@@ -510,7 +513,7 @@ def classify(unit, stopwords, limit):
         unit.kind = "furniture"
         return
     if length <= 60 and _starts_with_any(key.strip(" :#*"), _STOP_HEADINGS):
-        unit.kind, unit.weight = "stop", -2500
+        unit.kind, unit.weight = "stop", -STOP_WEIGHT
         return
     if _URL.match(text):
         unit.kind = "url"
@@ -518,10 +521,10 @@ def classify(unit, stopwords, limit):
     if byline_name(text):
         unit.kind, unit.weight = "byline", -5
         return
-    if length <= 80:
+    if length <= 100:
         day, span = find_date(text, limit)
-        if day is not None and span[1] - span[0] >= len(text) * 0.5:
-            unit.kind, unit.weight = "date", -5
+        if day is not None:
+            unit.kind, unit.weight = "date", -5  # a dateline: "Updated 19 November 2019, 10:43"
             return
     if length <= 120 and _contains_any(key, _FURNITURE):
         unit.kind = "furniture"
@@ -579,34 +582,49 @@ def title_parts(page_title):
 TITLE_LOOKBACK = 60  # units before the body searched for the headline
 
 
+_CAPTION_WORDS = tuple(
+    fold(word)
+    for word in ("photo", "foto", "image", "getty", "afp", "reuters/", "/ap", "efe", "caption")
+)
+
+
 def _title_score(units, index, page_key, body_start, heading_indent):
     unit = units[index]
     text = unit.text
     length = len(text) * (2 if unit.cjk else 1)
-    if unit.kind not in ("other", "short", "item") or not (12 <= length <= 250):
+    if unit.kind not in ("other", "short", "item", "prose") or not (12 <= length <= 250):
         return None
+    if unit.kind == "prose" and (length > 220 or text.endswith(".")):
+        return None  # a paragraph, not a headline
     if text.endswith((",", ";", ":")) or len(text.split()) < 2 and not unit.cjk:
         return None
-    if unit.bullet and unit.kind == "item":
-        score = -2.5
-    else:
-        score = 0.0
+    score = -2.5 if unit.bullet else 0.0
     key = fold(text)
     if page_key and key in page_key:
         score += 3 + 3 * len(key) / len(page_key)
-    following = units[index + 1 : index + 6]
-    if any(other.kind in ("byline", "date") for other in following):
-        score += 2
+    # A byline or a dateline right under it (or a dateline right above it).
+    for distance, bonus in ((1, 2.0), (2, 1.5), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5)):
+        other = index + distance
+        if 0 <= other < len(units) and units[other].kind in ("byline", "date"):
+            score += bonus
+            break
     if heading_indent is not None and unit.indent == heading_indent and not unit.bullet:
         score += 1.5
     if unit.blank_before and unit.blank_after:
         score += 0.5
-    if unit.after_image:
+    if unit.after_image or _contains_any(key, _CAPTION_WORDS):
         score -= 2
     if text.endswith("."):
-        score -= 1.5
+        score -= 0.5 if length < 120 else 1.5  # "... Alert Tues." is a headline too
     if 25 <= length <= 160:
         score += 1
+    if unit.cjk or len(text.split()) >= 6:
+        score += 1
+    if not unit.cjk and len(text.split()) < 4:
+        score -= 1.5  # a name, a section or a kicker
+    half = len(key) // 2
+    if key[:half].strip() == key[half:].strip():
+        score -= 3  # "NameName": a link printed with its image's alt text
     score -= 0.04 * abs(body_start - index)
     return score
 
@@ -625,7 +643,7 @@ def find_title(units, start, page_key, heading_indent):
         if score is None:
             continue
         near = seen[fold(units[index].text)]
-        if any(other != index and abs(other - index) <= 3 for other in near):
+        if any(other != index and abs(other - index) <= 2 for other in near):
             score -= 3  # printed twice close together: an image's alt text and its caption
         if best is None or score > best:
             best, best_index = score, index
@@ -723,6 +741,28 @@ def parse_capture(text, *, captured_at=None, today=None):
     return ParsedDump(article=article, headlines=headlines, warnings=warnings, layout="capture")
 
 
+def better_reading(sidebar, text, *, captured_at=None, today=None):
+    """The sidebar reading, unless it has none of the layout's marks and a capture reading
+    finds an article.
+
+    The sidebar layout is recognised by a teaser block under the h1 or by time
+    lines in its list. A reading with neither is the sidebar rules stretched
+    over some other page (a lynx link list taken for the headline list, a site
+    name taken for the h1): when the capture reading finds an article there,
+    it is the better reading.
+    """
+    article = sidebar.article
+    if any(headline.time_label for headline in sidebar.headlines):
+        return sidebar
+    if article is not None and (article.dek is not None or article.region_label is not None):
+        return sidebar
+    try:
+        capture = parse_capture(text, captured_at=captured_at, today=today)
+    except DumpError:
+        return sidebar
+    return capture if capture.article is not None else sidebar
+
+
 def _stoplist(language):
     import justext
 
@@ -745,7 +785,14 @@ def _article(units, limit, warnings):
     body_indent = max(body_indents, key=body_indents.get)
     heading_indent = 0 if body_indent >= 2 else None  # lynx: headings at column 0, text at 3
     first_prose = next(i for i in range(start, end) if units[i].kind in ("prose", "short"))
-    title_index = find_title(units, first_prose, page_key, heading_indent)
+    title_index = None
+    if page_key:  # a later line that is the page title, or its part without the outlet
+        parts = {fold(part) for part in title_parts(first.text) if len(part) >= 12}
+        parts.add(page_key)
+        anchors = [i for i in range(1, first_prose + 3) if fold(units[i].text) in parts]
+        title_index = anchors[-1] if anchors else None
+    if title_index is None:
+        title_index = find_title(units, first_prose, page_key, heading_indent)
     if title_index is None:
         if not page_key or len(first.text) > 250:
             return None, (0, 0)

@@ -586,7 +586,8 @@ def parse_dump(data, *, captured_at=None, today=None):
     years = dump_years(lines, article, items)
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
-    return ParsedDump(article=article, headlines=headlines, warnings=warnings)
+    parsed = ParsedDump(article=article, headlines=headlines, warnings=warnings)
+    return captures.better_reading(parsed, text, captured_at=captured_at, today=today)
 
 
 def dump_years(lines, article, items):
