@@ -521,7 +521,7 @@ def classify(unit, stopwords, limit):
     if byline_name(text):
         unit.kind, unit.weight = "byline", -5
         return
-    if length <= 100:
+    if length <= 160:
         day, span = find_date(text, limit)
         if day is not None:
             unit.kind, unit.weight = "date", -5  # a dateline: "Updated 19 November 2019, 10:43"
@@ -541,6 +541,10 @@ def classify(unit, stopwords, limit):
             prose = length >= 70 and len(words) >= 8 and density >= 0.25
         else:  # no list for this language: words and sentence punctuation decide
             prose = len(words) >= 10 and text.endswith(_SENTENCE_END)
+    if prose and not unit.cjk and len(words) >= 8:
+        capitals = sum(1 for word in text.split() if word[:1].isupper())
+        if capitals > 0.6 * len(words):
+            prose = False  # "Subscribe Book Shop Travel With Us ...": a menu run together
     if prose and unit.bullet and (length < 150 or not text.endswith(_SENTENCE_END)):
         prose = False  # a link list's entries are no paragraphs
     if prose:
@@ -584,8 +588,24 @@ TITLE_LOOKBACK = 60  # units before the body searched for the headline
 
 _CAPTION_WORDS = tuple(
     fold(word)
-    for word in ("photo", "foto", "image", "getty", "afp", "reuters/", "/ap", "efe", "caption")
+    for word in (
+        "photo", "foto", "фото", "image", "getty", "afp", "reuters/", "/ap", "efe", "caption",
+        "صورة", "图片", "写真",
+    )
 )
+
+
+_NEAR_DATELINE = ((1, 2.0), (2, 1.5), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5))
+
+
+def _dek_like(unit, than):
+    """Whether ``unit`` could be the standfirst under a headline ``than`` characters long."""
+    return (
+        unit.kind in ("prose", "short", "other")
+        and not unit.bullet
+        and than >= 20
+        and len(unit.text) > than * 1.2
+    )
 
 
 def _title_score(units, index, page_key, body_start, heading_indent):
@@ -603,19 +623,29 @@ def _title_score(units, index, page_key, body_start, heading_indent):
     if page_key and key in page_key:
         score += 3 + 3 * len(key) / len(page_key)
     # A byline or a dateline right under it (or a dateline right above it).
-    for distance, bonus in ((1, 2.0), (2, 1.5), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5)):
-        other = index + distance
-        if 0 <= other < len(units) and units[other].kind in ("byline", "date"):
-            score += bonus
-            break
+    score += max(
+        (
+            bonus
+            for distance, bonus in _NEAR_DATELINE
+            if 0 <= index + distance < len(units)
+            and units[index + distance].kind in ("byline", "date")
+        ),
+        default=0.0,
+    )
     if heading_indent is not None and unit.indent == heading_indent and not unit.bullet:
         score += 1.5
     if unit.blank_before and unit.blank_after:
         score += 0.5
+    # A headline has its standfirst (a longer line) under it, not above it.
+    if index + 1 < len(units) and _dek_like(units[index + 1], len(text)):
+        score += 1
+    if index >= 1 and _dek_like(unit, len(units[index - 1].text)):
+        score -= 1.5
     if unit.after_image or _contains_any(key, _CAPTION_WORDS):
         score -= 2
     if text.endswith("."):
-        score -= 0.5 if length < 120 else 1.5  # "... Alert Tues." is a headline too
+        last_word = text.rsplit(" ", 1)[-1]
+        score -= 0.3 if len(last_word) <= 5 else 2  # "... Alert Tues." is a headline too
     if 25 <= length <= 160:
         score += 1
     if unit.cjk or len(text.split()) >= 6:
@@ -634,9 +664,9 @@ def find_title(units, start, page_key, heading_indent):
     best, best_index = None, None
     low = max(0, start - TITLE_LOOKBACK)
     seen = {}
-    for index in range(low, min(len(units), start + 3)):
+    for index in range(low, min(len(units), start + 1)):
         seen.setdefault(fold(units[index].text), []).append(index)
-    for index in range(low, min(len(units), start + 3)):
+    for index in range(low, min(len(units), start + 1)):
         if index == 0 and page_key:
             continue  # the page-title line itself: a fallback, below
         score = _title_score(units, index, page_key, start, heading_indent)
@@ -778,13 +808,21 @@ def _article(units, limit, warnings):
     if sum(len(unit.text) * (3 if unit.cjk else 1) for unit in body) < MIN_BODY_CHARS:
         return None, (0, 0)
     first = units[0]
-    page_key = fold(first.text) if first.blank_after and not first.bullet else ""
+    # A browser paste starts with the page's <title> and a blank line.
+    page_key = ""
+    if first.blank_after and not first.bullet and len(first.text) >= 15:
+        if first.cjk or len(first.text.split()) >= 3:
+            page_key = fold(first.text)
     body_indents = {}
     for unit in body:
         body_indents[unit.indent] = body_indents.get(unit.indent, 0) + 1
     body_indent = max(body_indents, key=body_indents.get)
     heading_indent = 0 if body_indent >= 2 else None  # lynx: headings at column 0, text at 3
-    first_prose = next(i for i in range(start, end) if units[i].kind in ("prose", "short"))
+    # The body proper starts at its first full paragraph; the headline stands before it.
+    first_prose = next(
+        (i for i in range(start, end) if units[i].kind == "prose" and len(units[i].text) >= 150),
+        next(i for i in range(start, end) if units[i].kind in ("prose", "short")),
+    )
     title_index = None
     if page_key:  # a later line that is the page title, or its part without the outlet
         parts = {fold(part) for part in title_parts(first.text) if len(part) >= 12}
