@@ -614,7 +614,7 @@ def _title_score(units, index, page_key, body_start, heading_indent):
     length = len(text) * (2 if unit.cjk else 1)
     if unit.kind not in ("other", "short", "item", "prose") or not (12 <= length <= 250):
         return None
-    if unit.kind == "prose" and (length > 220 or text.endswith(".")):
+    if unit.kind == "prose" and (length > 220 or text.endswith((".", "。", "…"))):
         return None  # a paragraph, not a headline
     if text.endswith((",", ";", ":")) or len(text.split()) < 2 and not unit.cjk:
         return None
@@ -827,7 +827,9 @@ def _article(units, limit, warnings):
     if page_key:  # a later line that is the page title, or its part without the outlet
         parts = {fold(part) for part in title_parts(first.text) if len(part) >= 12}
         parts.add(page_key)
-        anchors = [i for i in range(1, first_prose + 3) if fold(units[i].text) in parts]
+        anchors = [
+            i for i in range(1, min(len(units), first_prose + 1)) if fold(units[i].text) in parts
+        ]
         title_index = anchors[-1] if anchors else None
     if title_index is None:
         title_index = find_title(units, first_prose, page_key, heading_indent)
