@@ -53,6 +53,12 @@ _DIGITS = str.maketrans(
 )
 
 
+def capture_limit(captured_at, today):
+    """The last day an article's date may be: the capture date, else today (as a date)."""
+    limit = captured_at or today or date.today()
+    return limit.date() if isinstance(limit, datetime) else limit
+
+
 def fold(text):
     """A comparison key: NFKC, straight quotes, case folded, spaces collapsed."""
     return collapse(unicodedata.normalize("NFKC", text or "").translate(_QUOTES)).casefold()
@@ -742,7 +748,7 @@ MIN_BODY_CHARS = 120  # less prose than this is no article
 
 def parse_capture(text, *, captured_at=None, today=None):
     """Read a general capture (text already decoded) into a ParsedDump, ``layout="capture"``."""
-    limit = captured_at or today or date.today()
+    limit = capture_limit(captured_at, today)
     units = read_units(text)
     if not units:
         raise DumpError("empty file")

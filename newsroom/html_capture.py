@@ -67,7 +67,7 @@ def parse_html(data, *, captured_at=None, today=None):
     """Read a saved HTML page (bytes or text) into a ParsedDump with ``layout="html"``."""
     import trafilatura  # local: loading it takes a while and only HTML needs it
 
-    limit = captured_at or today or date.today()
+    limit = captures.capture_limit(captured_at, today)
     warnings = []
     document = trafilatura.bare_extraction(
         data, with_metadata=True, include_comments=False, include_tables=False
