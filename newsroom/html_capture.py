@@ -12,7 +12,6 @@ No Django import: see ``newsroom/dumps.py``.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from newsroom import captures
 from newsroom.captures import fold
