@@ -604,10 +604,17 @@ _CAPTION_WORDS = tuple(
 _NEAR_DATELINE = ((1, 2.0), (2, 1.5), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5))
 
 
+_TRAIL_MARKS = frozenset(">»›|/•·")
+
+
 def _dek_like(unit, than):
     """Whether ``unit`` could be the standfirst under a headline ``than`` characters long."""
     return (
-        unit.kind in ("prose", "short", "other")
+        (
+            unit.kind in ("prose", "short")
+            or unit.text.endswith(_SENTENCE_END)
+            or len(unit.text.split()) >= 10
+        )
         and not unit.bullet
         and than >= 20
         and len(unit.text) > than * 1.2
@@ -658,6 +665,8 @@ def _title_score(units, index, page_key, body_start, heading_indent):
         score += 1
     if not unit.cjk and len(text.split()) < 4:
         score -= 1.5  # a name, a section or a kicker
+    if sum(1 for token in text.split() if token in _TRAIL_MARKS) >= 2:
+        score -= 3  # "Home > News > 2015 > Headline": a breadcrumb trail
     half = len(key) // 2
     if key[:half].strip() == key[half:].strip():
         score -= 3  # "NameName": a link printed with its image's alt text
