@@ -426,6 +426,8 @@ _FURNITURE = tuple(
         "advertisement",
         "advertising",
         "follow us",
+        "follow on",
+        "email the",
         "click here",
         "privacy",
         "terms of",
@@ -494,14 +496,37 @@ def _contains_any(key, phrases):
     return any(phrase in key for phrase in phrases)
 
 
+_BY_INSIDE = re.compile(r"\s(?:by|por|par|von|di|door|przez)\s+(?=[^\W\d_])", re.IGNORECASE)
+_NAME_END = re.compile(r"\s+[|•·—–-]\s+|\s*[,(\d]|\s+(?:updated|published|on|el|le|am|il)\s")
+_NAME_PARTICLES = frozenset("de da do dos das del la van von der den di du le bin al el y e".split())
+
+
 def byline_name(text):
-    """The author's name in a byline line ("By Jill Serjeant, Reuters"), or None."""
-    match = _BYLINE.match(text)
-    if not match or len(text) > 120:
+    """The author's name in a byline line ("By Jill Serjeant, Reuters"), or None.
+
+    The "By" starts the line, or stands inside a short one ("Analysis by Chris
+    Cillizza, CNN"); inside, every word of the name must be capitalised, so
+    that "Attack by Russia on the port" stays a headline.
+    """
+    if len(text) > 120:
         return None
-    name = re.split(r"\s+[|•·—–-]\s+|\s*\d|\s+(?:updated|published|on|el|le|am|il)\s", match[1])[0]
-    name = name.strip(" ,;:|")
-    if not name or not (name[0].isupper() or not name[0].isascii()) or len(name.split()) > 8:
+    match = _BYLINE.match(text)
+    inside = False
+    if match:
+        rest = match[1]
+    else:
+        match = _BY_INSIDE.search(text)
+        if not match or len(text) > 80:
+            return None
+        rest, inside = text[match.end() :], True
+    name = _NAME_END.split(rest)[0].strip(" ,;:|")
+    words = name.split()
+    if not words or len(words) > 8 or not (name[0].isupper() or not name[0].isascii()):
+        return None
+    if inside and (
+        len(words) > 4
+        or any(not word[0].isupper() and word not in _NAME_PARTICLES for word in words)
+    ):
         return None
     return name
 
@@ -654,7 +679,7 @@ def _title_score(units, index, page_key, body_start, heading_indent):
         score += 1
     if index >= 1 and _dek_like(unit, len(units[index - 1].text)):
         score -= 1.5
-    if unit.after_image or _contains_any(key, _CAPTION_WORDS):
+    if unit.after_image or _contains_any(key, _CAPTION_WORDS) or text.startswith("("):
         score -= 2
     if text.endswith("."):
         last_word = text.rsplit(" ", 1)[-1]
