@@ -498,7 +498,9 @@ def _contains_any(key, phrases):
 
 _BY_INSIDE = re.compile(r"\s(?:by|por|par|von|di|door|przez)\s+(?=[^\W\d_])", re.IGNORECASE)
 _NAME_END = re.compile(r"\s+[|•·—–-]\s+|\s*[,(\d]|\s+(?:updated|published|on|el|le|am|il)\s")
-_NAME_PARTICLES = frozenset("de da do dos das del la van von der den di du le bin al el y e".split())
+_NAME_PARTICLES = frozenset(
+    "de da do dos das del la van von der den di du le bin al el y e".split()
+)
 
 
 def byline_name(text):
@@ -620,8 +622,19 @@ TITLE_LOOKBACK = 60  # units before the body searched for the headline
 _CAPTION_WORDS = tuple(
     fold(word)
     for word in (
-        "photo", "foto", "фото", "image", "getty", "afp", "reuters/", "/ap", "efe", "caption",
-        "صورة", "图片", "写真",
+        "photo",
+        "foto",
+        "фото",
+        "image",
+        "getty",
+        "afp",
+        "reuters/",
+        "/ap",
+        "efe",
+        "caption",
+        "صورة",
+        "图片",
+        "写真",
     )
 )
 
