@@ -852,6 +852,20 @@ def _stoplist(language):
     return justext.get_stoplist(language)
 
 
+def _in_body(units, index):
+    """Whether the unit at ``index`` (inside the body's run) is article text.
+
+    Prose is; so is a short line standing between two paragraphs (a subheading,
+    a closing credit), unless it is a list item, furniture or an image's caption.
+    """
+    unit = units[index]
+    if unit.kind in ("prose", "short"):
+        return True
+    if unit.kind != "other" or unit.bullet or unit.after_image or not (0 < index < len(units) - 1):
+        return False
+    return units[index - 1].kind == "prose" and units[index + 1].kind == "prose"
+
+
 def _article(units, limit, warnings):
     segment = best_segment(units)
     if segment is None:
@@ -898,9 +912,9 @@ def _article(units, limit, warnings):
         title = units[title_index].text
         title_line = units[title_index].line
     paragraphs = [
-        unit.text
-        for index, unit in enumerate(units[start:end], start)
-        if unit.kind in ("prose", "short") and index != title_index
+        units[index].text
+        for index in range(max(start, title_index + 1), end)
+        if _in_body(units, index)
     ]
     # Byline and date: in the lines between the headline and the body, else just under it.
     byline = published = None
