@@ -100,11 +100,21 @@ def _stopword_index():
     return index
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Punctuation around words; splitting at spaces keeps the vowel signs of Indic scripts
+# (combining marks, which a regex word class would cut words at).
+_WORD_EDGES = "".join(chr(c) for c in range(0x21, 0x40) if not chr(c).isalnum()) + (
+    "[]\\^_`{|}~“”‘’«»„‚…—–·•،؛؟।॥、。，！？：；（）「」《》"
+)
 
 
 def words_of(text):
-    return _WORD.findall(text.casefold())
+    """The words of a line, case folded: no numbers, no punctuation."""
+    words = []
+    for token in text.casefold().split():
+        word = token.strip(_WORD_EDGES)
+        if word and not word[0].isdigit():
+            words.append(word)
+    return words
 
 
 def page_language(units):
@@ -112,8 +122,8 @@ def page_language(units):
     index = _stopword_index()
     hits = {}
     for unit in units:
-        if len(unit.text) < 60:
-            continue
+        if len(unit.text) < 60 or sum(unit.text.count(mark) for mark in "{}=;<>") > 3:
+            continue  # short, or script code
         for word in unit.words:
             for language in index.get(word, ()):
                 hits[language] = hits.get(language, 0) + 1
@@ -603,7 +613,7 @@ def best_segment(units):
         if total <= 0:
             total, start = 0.0, index
         total += unit.weight
-        if total > best:
+        if total >= best and total > 0:  # trailing neutral lines join
             best, best_span = total, (start, index + 1)
     return best_span
 
