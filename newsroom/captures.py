@@ -493,7 +493,7 @@ _NOTICE = tuple(
 )
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|words|text|story)\s+by|by|por|par|von|di|door|av|af|przez|"
-    r"autor(?:a|in)?|auteur|author|автор|от|від|بقلم|كتب(?:ت|ه)?|文|記者|记者)\s*[:：]?\s+(.+)$",
+    r"autor\w*|auteur\w*|author\w*|автор|от|від|بقلم|كتب(?:ت|ه)?|文|記者|记者)\s*[:：]?\s+(.+)$",
     re.IGNORECASE,
 )
 
@@ -675,11 +675,15 @@ def _title_score(units, index, page_key, body_start, heading_indent):
     length = len(text) * (2 if unit.cjk else 1)
     if unit.kind not in ("other", "short", "item", "prose") or not (12 <= length <= 250):
         return None
-    if unit.kind == "prose" and (length > 220 or text.endswith((".", "。", "…"))):
+    if unit.kind == "prose" and (
+        length > 220 or text.rstrip("\"'”’»」』）)").endswith((".", "。", "…"))
+    ):
         return None  # a paragraph, not a headline
     if text.endswith((",", ";", ":")) or len(text.split()) < 2 and not unit.cjk:
         return None
     score = -2.5 if unit.bullet else 0.0
+    if unit.kind == "prose":
+        score -= 0.5  # as dense in stop words as a paragraph: more often a caption or a dek
     key = fold(text)
     if page_key and key in page_key:
         score += 3 + 3 * len(key) / len(page_key)
