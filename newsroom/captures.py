@@ -649,10 +649,14 @@ _CAPTION_WORDS = tuple(
 )
 
 
-_NEAR_DATELINE = ((1, 2.0), (2, 1.5), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5))
+_NEAR_DATELINE = ((1, 2.5), (2, 2.0), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5))
 
 
 _TRAIL_MARKS = frozenset(">»›|/•·")
+
+
+def _list_like(unit):
+    return unit.kind in ("other", "item") and len(unit.text) >= 20
 
 
 def _dek_like(unit, than):
@@ -717,6 +721,8 @@ def _title_score(units, index, page_key, body_start, heading_indent):
         score += 1
     if not unit.cjk and len(text.split()) < 4:
         score -= 1.5  # a name, a section or a kicker
+    if 0 < index < len(units) - 1 and _list_like(units[index - 1]) and _list_like(units[index + 1]):
+        score -= 1.5  # one of a run of like lines: a list without markers
     if sum(1 for token in text.split() if token in _TRAIL_MARKS) >= 2:
         score -= 3  # "Home > News > 2015 > Headline": a breadcrumb trail
     half = len(key) // 2
