@@ -64,25 +64,27 @@ def fold(text):
     return collapse(unicodedata.normalize("NFKC", text or "").translate(_QUOTES)).casefold()
 
 
-def _is_wide(char):
-    return unicodedata.east_asian_width(char) in "WF"
+# East Asian wide characters (two columns in a terminal): Hangul Jamo, CJK, kana,
+# Hangul syllables, compatibility ideographs, full-width forms.
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def display_width(text):
     if text.isascii():
         return len(text)
-    return sum(2 if _is_wide(char) else 1 for char in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def _cjk_share(text):
     """Share of ideographs and kana among the letters: such text has no spaces between words."""
-    letters = cjk = 0
-    for char in text:
-        if char.isalpha():
-            letters += 1
-            if _is_wide(char):
-                cjk += 1
-    return cjk / letters if letters else 0.0
+    if text.isascii():
+        return 0.0
+    letters = len(_LETTER.findall(text))
+    return len(_WIDE.findall(text)) / letters if letters else 0.0
 
 
 # -- stop words (jusText's lists) and the page's language -------------------------
@@ -280,9 +282,7 @@ class Unit:
     kind: str = ""  # prose, short, item, furniture, stop, date, byline, url, other
     weight: float = 0.0
 
-    @property
-    def cjk(self):
-        return _cjk_share(self.text) > 0.5
+    cjk: bool = False  # mostly ideographs or kana: set with ``words``
 
 
 def _strip_line(raw):
@@ -821,6 +821,7 @@ def parse_capture(text, *, captured_at=None, today=None):
         raise DumpError("empty file")
     for unit in units:
         unit.words = tuple(words_of(unit.text))
+        unit.cjk = _cjk_share(unit.text) > 0.5
     language = page_language(units)
     stopwords = frozenset(_stoplist(language)) if language else frozenset()
     for unit in units:
