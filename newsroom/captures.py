@@ -498,12 +498,18 @@ _BYLINE = re.compile(
 )
 
 
+@cache
+def _phrase_pattern(phrases):
+    """One regex for a tuple of phrases: searched in C, not phrase by phrase."""
+    return re.compile("|".join(re.escape(phrase) for phrase in phrases))
+
+
 def _starts_with_any(key, phrases):
-    return any(key.startswith(phrase) for phrase in phrases)
+    return _phrase_pattern(phrases).match(key) is not None
 
 
 def _contains_any(key, phrases):
-    return any(phrase in key for phrase in phrases)
+    return _phrase_pattern(phrases).search(key) is not None
 
 
 _BY_INSIDE = re.compile(r"\s(?:by|por|par|von|di|door|przez)\s+(?=[^\W\d_])", re.IGNORECASE)
