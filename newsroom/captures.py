@@ -519,6 +519,9 @@ _NAME_PARTICLES = frozenset(
 )
 
 
+_HANDLE = re.compile(r"^(.{3,60}?)\s+@\w{2,}")
+
+
 def byline_name(text):
     """The author's name in a byline line ("By Jill Serjeant, Reuters"), or None.
 
@@ -528,6 +531,9 @@ def byline_name(text):
     """
     if len(text) > 120:
         return None
+    handle = _HANDLE.match(text)
+    if handle and len(handle[1].split()) <= 4:
+        return handle[1]  # "Catherine Shu @catherineshu / 2 days"
     match = _BYLINE.match(text)
     inside = False
     if match:
@@ -689,9 +695,11 @@ def _title_score(units, index, page_key, body_start, heading_indent):
         length > 220 or text.rstrip("\"'”’»」』）)").endswith((".", "。", "…"))
     ):
         return None  # a paragraph, not a headline
-    if text.endswith((",", ";", ":")) or len(text.split()) < 2 and not unit.cjk:
+    if text.endswith((",", ";", ":", "。")) or len(text.split()) < 2 and not unit.cjk:
         return None
-    score = -2.5 if unit.bullet else 0.0
+    if unit.cjk and len(_LETTER.findall(text)) < 6:
+        return None  # "（1/3ページ）": a page number
+    score = -2.5 if unit.bullet or text.startswith(("-", "–", "—")) else 0.0
     if unit.kind == "prose":
         score -= 0.5  # as dense in stop words as a paragraph: more often a caption or a dek
     key = fold(text)
