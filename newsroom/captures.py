@@ -729,6 +729,8 @@ def _title_score(units, index, page_key, body_start, heading_indent):
     if text.endswith("."):
         last_word = text.rsplit(" ", 1)[-1]
         score -= 0.3 if len(last_word) <= 5 else 2  # "... Alert Tues." is a headline too
+    elif text.endswith(("।", "۔", "။")):  # full stops of other scripts
+        score -= 2
     if 25 <= length <= 160:
         score += 1
     if unit.cjk or len(text.split()) >= 6:
