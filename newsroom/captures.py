@@ -491,6 +491,36 @@ _NOTICE = tuple(
     fold(phrase)
     for phrase in ("cookie", "javascript", "all rights reserved", "©", "ad blocker", "adblock")
 )
+# Where a paywall or a "continue reading" link cuts the article.
+_PAYWALL = tuple(
+    fold(phrase)
+    for phrase in (
+        "continue reading",
+        "keep reading",
+        "read the full",
+        "to read the rest",
+        "subscribe to continue",
+        "subscribe to read",
+        "already a subscriber",
+        "subscribers only",
+        "for subscribers",
+        "réservé aux abonnés",
+        "la suite est réservée",
+        "exclusivo para suscriptores",
+        "sigue leyendo",
+        "seguir leyendo",
+        "exclusivo para assinantes",
+        "continue lendo",
+        "nur für abonnenten",
+        "weiterlesen",
+        "riservato agli abbonati",
+        "продолжение доступно",
+        "читать далее",
+        "لقراءة المزيد",
+        "阅读全文",
+        "続きを読む",
+    )
+)
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|words|text|story)\s+by|by|por|par|von|di|door|av|af|przez|"
     r"autor\w*|auteur\w*|author\w*|автор|от|від|بقلم|كتب(?:ت|ه)?|文|記者|记者)\s*[:：]?\s+(.+)$",
@@ -965,17 +995,29 @@ def _article(units, limit, warnings):
         for unit in units[max(0, title_index - 4) : title_index]:
             if unit.kind == "date":
                 published, _ = find_date(unit.text, limit)
-    if paragraphs and not paragraphs[-1]:
-        paragraphs.pop()
+    # The standfirst: a sentence right under the headline, standing before the body's run
+    # (one inside the run stays a paragraph: pages and readers count it as the body's start).
+    dek = None
+    after = title_index + 1
+    while after < min(start, title_index + 4) and units[after].kind in ("furniture", "url"):
+        after += 1
+    if after < start and _dek_like(units[after], len(title)) and not units[after].after_image:
+        dek = units[after].text
+    # A paywall or "continue reading" mark right after the body: the text was cut.
+    truncated = any(
+        _contains_any(fold(unit.text), _PAYWALL)
+        for unit in units[end : end + 4]
+        if len(unit.text) <= 200
+    )
     warnings.append(ParseWarning(title_line, "general capture: title, body and dates guessed"))
     article = ParsedArticle(
         title=title,
-        dek=None,
+        dek=dek,
         dek_truncated=False,
         region_label=None,
         region=None,
         paragraphs=paragraphs,
-        truncated=False,
+        truncated=truncated,
         byline=byline,
         published_at=published,
     )

@@ -263,3 +263,16 @@ def test_capture_parsing_is_linear(shape):
     small = min(_seconds(shape(1000)) for _ in range(3))
     large = min(_seconds(shape(10000)) for _ in range(3))
     assert large / max(small, 1e-4) <= 20, (small, large)
+
+
+def test_a_standfirst_under_the_headline_is_the_dek_and_a_paywall_mark_cuts_the_body():
+    dek = "Engineers found cracks in two pillars, and the repairs will take at least six months."
+    share = "\n".join(f"Share on {network}" for network in ("Email", "WhatsApp", "Reddit", "X"))
+    dump = PASTE.replace("By Jill Serjeant", f"{dek}\nBy Jill Serjeant\n{share}").replace(
+        "Related", "Subscribe to continue reading this article.\n\nRelated"
+    )
+    article = parse_dump(dump, today=TODAY).article
+    assert article.dek == dek
+    assert article.paragraphs == BODY
+    assert article.truncated is True
+    assert parse_dump(PASTE, today=TODAY).article.truncated is False
