@@ -281,6 +281,7 @@ class Unit:
     words: tuple = ()
     kind: str = ""  # prose, short, item, furniture, stop, date, byline, url, other
     weight: float = 0.0
+    density: float = 0.0  # share of the language's stop words among its words
 
     cjk: bool = False  # mostly ideographs or kana: set with ``words``
 
@@ -622,6 +623,7 @@ def classify(unit, stopwords, limit):
         words = unit.words
         hits = sum(1 for word in words if word in stopwords) if stopwords else 0
         density = hits / len(words) if words else 0.0
+        unit.density = density
         if stopwords:
             prose = length >= 70 and len(words) >= 8 and density >= 0.25
         else:  # no list for this language: words and sentence punctuation decide
@@ -694,7 +696,7 @@ _CAPTION_WORDS = tuple(
 _NEAR_DATELINE = ((1, 2.5), (2, 2.0), (3, 0.5), (4, 0.5), (5, 0.5), (-1, 1.0), (-2, 0.5))
 
 
-_TRAIL_MARKS = frozenset(">»›|/•·")
+_TRAIL_MARKS = ">»›|/•·"
 
 
 def _list_like(unit):
@@ -757,8 +759,8 @@ def _title_score(units, index, page_key, body_start, heading_indent):
     if unit.after_image or _contains_any(key, _CAPTION_WORDS) or text.startswith("("):
         score -= 2
     if text.endswith("."):
-        last_word = text.rsplit(" ", 1)[-1]
-        score -= 0.3 if len(last_word) <= 5 else 2  # "... Alert Tues." is a headline too
+        # A sentence has a paragraph's stop words; "... Cold Wave Alert Tues." has few.
+        score -= 2 if unit.density >= 0.3 or length > 120 else 0.3
     elif text.endswith(("।", "۔", "။")):  # full stops of other scripts
         score -= 2
     if 25 <= length <= 160:
@@ -769,7 +771,7 @@ def _title_score(units, index, page_key, body_start, heading_indent):
         score -= 1.5  # a name, a section or a kicker
     if 0 < index < len(units) - 1 and _list_like(units[index - 1]) and _list_like(units[index + 1]):
         score -= 1.5  # one of a run of like lines: a list without markers
-    if sum(1 for token in text.split() if token in _TRAIL_MARKS) >= 2:
+    if sum(1 for token in text.split() if not token.strip(_TRAIL_MARKS)) >= 2:
         score -= 3  # "Home > News > 2015 > Headline": a breadcrumb trail
     half = len(key) // 2
     if key[:half].strip() == key[half:].strip():
@@ -919,6 +921,11 @@ def _stoplist(language):
     return justext.get_stoplist(language)
 
 
+def _weighted_length(unit):
+    """Characters, an ideograph counting as three (it carries about a word)."""
+    return len(unit.text) * (3 if unit.cjk else 1)
+
+
 def _in_body(units, index):
     """Whether the unit at ``index`` (inside the body's run) is article text.
 
@@ -954,7 +961,11 @@ def _article(units, limit, warnings):
     heading_indent = 0 if body_indent >= 2 else None  # lynx: headings at column 0, text at 3
     # The body proper starts at its first full paragraph; the headline stands before it.
     first_prose = next(
-        (i for i in range(start, end) if units[i].kind == "prose" and len(units[i].text) >= 150),
+        (
+            i
+            for i in range(start, end)
+            if units[i].kind == "prose" and _weighted_length(units[i]) >= 150
+        ),
         next(i for i in range(start, end) if units[i].kind in ("prose", "short")),
     )
     title_index = None
