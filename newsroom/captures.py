@@ -138,7 +138,7 @@ def page_language(units):
 
 _MONTH_LOCALES = (
     "en es fr de pt it nl ca gl ro pl cs sk sl hr sr bs hu fi et lv lt sv da nb "
-    "is tr id ms ru uk be bg mk el ar fa he"
+    "is tr id ms ru uk be bg mk el ar ar_TN ar_LB fa he"
 ).split()
 
 
@@ -260,7 +260,7 @@ _LYNX_DEEP_BULLET = re.compile(r"[o#@]\s+")
 # Form and image remains of the renderers.
 _REMAINS = re.compile(
     r"\((?:BUTTON|RADIO|CHECKBOX|submit|reset)\)|\[(?:IMG|INLINE|LINK|X|_| )\]|_{3,}"
-    r"|\[\s{2,}\]|^\[[^\]\s]{1,120}\]",
+    r"|\[\s{2,}\]|^\[[^\]\s]{1,120}\]|[\u2500-\u257f]{3,}",  # and w3m's box-drawing rules
     re.IGNORECASE,
 )
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -443,6 +443,23 @@ _FURNITURE = tuple(
         "privacy",
         "terms of",
         "skip to",
+        "aller au contenu",
+        "passer au contenu",
+        "saltar al contenido",
+        "ir al contenido",
+        "zum inhalt",
+        "pular para",
+        "vai al contenuto",
+        "перейти к",
+        "تجاوز إلى",
+        "跳到",
+        "by email",
+        "by e-mail",
+        "por mail",
+        "por e-mail",
+        "por email",
+        "par e-mail",
+        "per e-mail",
         "accept",
         "menu",
         "search",
