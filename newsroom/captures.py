@@ -311,6 +311,9 @@ def _wrap_width(raws):
     return widest if near >= 3 else None
 
 
+_TABLE_GAP = re.compile(r" {8,}")
+
+
 def read_units(text):
     """The logical lines of a capture, wrapped lines joined again (one pass)."""
     raws = _LINE_BREAK.split(text)
@@ -338,9 +341,17 @@ def read_units(text):
                 unit.text = f"{unit.text} {body}"
                 previous = (unit, display_width(raw.rstrip()))
                 continue
-        unit = Unit(number, body, indent, bullet, image_above, blank)
-        units.append(unit)
-        previous = (unit, display_width(raw.rstrip()))
+        cells = _TABLE_GAP.split(raw.strip()) if "        " in raw.strip() else ()
+        if len(cells) > 1:  # w3m's table layout: side-by-side cells are separate lines
+            for cell in cells:
+                _, cell_bullet, cell_body, _ = _strip_line(cell)
+                if cell_body:
+                    units.append(Unit(number, cell_body, indent, cell_bullet, image_above, blank))
+            previous = None
+        else:
+            unit = Unit(number, body, indent, bullet, image_above, blank)
+            units.append(unit)
+            previous = (unit, display_width(raw.rstrip()))
         image_above = False
         blank = False
     return units
@@ -811,7 +822,7 @@ def find_title(units, start, page_key, heading_indent):
         if score is None:
             continue
         near = seen[fold(units[index].text)]
-        if any(other != index and abs(other - index) <= 2 for other in near):
+        if any(other != index and abs(other - index) == 1 for other in near):
             score -= 3  # printed twice close together: an image's alt text and its caption
         if best is None or score > best:
             best, best_index = score, index
