@@ -442,6 +442,10 @@ _STOP_HEADINGS = tuple(
         "関連ニュース",
     )
 )
+# Words of a short heading over a list of other pieces: "More Great Stories", "Top Articles".
+_LIST_HEADINGS = tuple(
+    fold(word) for word in ("stories", "articles", "artikel", "artículos", "artigos", "articoli")
+)
 # Furniture words: a short line with one of them is page furniture.
 _FURNITURE = tuple(
     fold(phrase)
@@ -635,7 +639,9 @@ def classify(unit, stopwords, limit):
     if _contains_any(key, _NOTICE):
         unit.kind = "furniture"
         return
-    if length <= 60 and _starts_with_any(key.strip(" :#*"), _STOP_HEADINGS):
+    if length <= 60 and _starts_with_any(key.strip(" :#*"), _STOP_HEADINGS) or (
+        length <= 40 and _contains_any(key, _LIST_HEADINGS)
+    ):
         unit.kind, unit.weight = "stop", -STOP_WEIGHT
         return
     if _URL.match(text):
