@@ -40,6 +40,7 @@ from newsroom.dumps import (
     ParsedHeadline,
     ParseWarning,
     collapse,
+    strip_cut_mark,
 )
 
 # -- text helpers ----------------------------------------------------------------
@@ -955,7 +956,11 @@ def better_reading(sidebar, text, *, captured_at=None, today=None):
         capture = parse_capture(text, captured_at=captured_at, today=today)
     except DumpError:
         return sidebar
-    return capture if capture.article is not None else sidebar
+    if capture.article is None:
+        return sidebar
+    if article is not None and fold(article.title) == fold(capture.article.title):
+        return sidebar  # both readings agree on the article: the sidebar's rules stand
+    return capture
 
 
 def _stoplist(language):
@@ -1058,7 +1063,12 @@ def _article(units, limit, warnings):
     if after < start and _dek_like(units[after], len(title)) and not units[after].after_image:
         dek = units[after].text
     # A paywall or "continue reading" mark right after the body: the text was cut.
-    truncated = any(
+    cut = False
+    if paragraphs:  # a trailing "…" marks a teaser cut short, as in the sidebar layout
+        paragraphs[-1], cut = strip_cut_mark(paragraphs[-1])
+        if not paragraphs[-1]:
+            paragraphs.pop()
+    truncated = cut or any(
         _contains_any(fold(unit.text), _PAYWALL)
         for unit in units[end : end + 4]
         if len(unit.text) <= 200

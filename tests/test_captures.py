@@ -276,3 +276,21 @@ def test_a_standfirst_under_the_headline_is_the_dek_and_a_paywall_mark_cuts_the_
     assert article.paragraphs == BODY
     assert article.truncated is True
     assert parse_dump(PASTE, today=TODAY).article.truncated is False
+
+
+def test_a_sidebar_reading_stands_when_a_capture_reading_agrees_on_the_article(sample_bytes):
+    # The shared sample without its teaser and its list: the sidebar rules still read it.
+    text = "\n".join(
+        line for line in sample_bytes.decode("utf-8").split("\n") if not line.startswith(" ")
+    )
+    parsed = parse_dump(text, today=TODAY)
+    assert parsed.layout == "sidebar"
+    assert parsed.article.truncated is True  # its cut mark read by the sidebar's rule
+
+
+def test_a_site_name_taken_for_the_h1_yields_to_the_capture_reading():
+    # "Daily Example" is in the page title, so the sidebar rules take it for the h1.
+    dump = PASTE.replace("Skip to content", "Daily Example", 1)
+    parsed = parse_dump(dump, today=TODAY)
+    assert parsed.layout == "capture"
+    assert parsed.article.title == "Council closes the old bridge for repairs"
