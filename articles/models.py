@@ -282,6 +282,9 @@ class Article(models.Model):
     title = models.CharField("title", max_length=300)
     slug = models.SlugField("slug", max_length=200, unique=True)
     dek = models.TextField("dek (standfirst)", blank=True)
+    byline = models.CharField(
+        "byline", max_length=200, blank=True, help_text="The author, as the page shows it."
+    )
     dek_truncated = models.BooleanField("dek was cut", default=False)
     body = models.TextField("body", blank=True, help_text="Paragraphs separated by blank lines.")
     truncated = models.BooleanField(

@@ -661,6 +661,10 @@ def parse_dump(data, *, captured_at=None, today=None):
     text = without_controls(decode(data))
     if not text.strip():
         raise DumpError("empty file")
+    from newsroom import captures, html_capture  # they build on this module's classes
+
+    if html_capture.is_html(text):
+        return html_capture.parse_html(data, captured_at=captured_at, today=today)
     lines = split_lines(text)
     ahead = _Lookahead(lines)
     warnings = []
@@ -684,8 +688,7 @@ def parse_dump(data, *, captured_at=None, today=None):
         )
     else:
         if list_start == len(lines):
-            first = next(line for line in lines if not line.blank)
-            raise DumpError("not a page dump: neither an article nor a headline list", first.number)
+            return captures.parse_capture(text, captured_at=captured_at, today=today)
         skipped = [line for line in lines[:list_start] if not line.blank][1:]
         for line in skipped:
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
@@ -694,7 +697,8 @@ def parse_dump(data, *, captured_at=None, today=None):
     years = dump_years(lines, article, items)
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
-    return ParsedDump(article=article, headlines=headlines, warnings=warnings)
+    parsed = ParsedDump(article=article, headlines=headlines, warnings=warnings)
+    return captures.better_reading(parsed, text, captured_at=captured_at, today=today)
 
 
 def dump_years(lines, article, items):

@@ -377,6 +377,7 @@ def _write_article(result, parsed, source, publish, lexicon):
     wanted = {
         "title": title,
         "dek": parsed.dek or "",
+        "byline": (parsed.byline or "")[:200],
         "dek_truncated": parsed.dek_truncated,
         "body": "\n\n".join(parsed.paragraphs),
         "truncated": parsed.truncated,

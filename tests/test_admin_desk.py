@@ -354,3 +354,19 @@ def test_headlines_can_be_tagged_and_given_a_source_in_bulk(desk):
         assert {"Levant", "Iraq"} <= set(headline.region_tags.names())
         assert "Media" in headline.topic_tags.names()
         assert headline.source_id == source.pk and "source" in headline.edited_fields
+
+
+@pytest.mark.django_db
+def test_the_preview_of_a_general_capture_shows_how_it_was_read_and_its_body(desk):
+    from tests.test_captures import BODY, PASTE
+
+    ingest_url = reverse("admin:articles_dump_ingest")
+    capture = PASTE.replace(BODY[2], BODY[2] + " <script>alert(1)</script>")
+    preview = desk.post(ingest_url, {"step": "preview", "text": capture, "text_name": "p.txt"})
+    page = preview.content.decode()
+    assert "a general capture" in page
+    assert "Council closes the old bridge for repairs" in page and "Jill Serjeant" in page
+    assert "2017-03-28 21:10" in page
+    assert BODY[1] in page
+    assert "<script>alert(1)</script>" not in page  # dump text is escaped, never marked safe
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -128,6 +128,8 @@ def test_the_parse_measurement(tmp_path):
     found = bench.measure_parse(tmp_path, headlines=30, seconds=0.05)
     assert found["headlines"] == 30 and found["parse"].failures == 0
     assert found["parse"].rate() > 0 and found["read"].rate() > 0
+    # The general-capture path is measured beside it, on a page it reads as an article.
+    assert found["capture"].rate() > 0 and found["capture"].failures == 0
 
 
 @pytest.mark.django_db

@@ -89,3 +89,27 @@ def test_bad_arguments_exit_2_without_a_traceback(args):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr.decode()
     assert len(done.stderr.decode().strip().splitlines()) == 1
+
+
+SAVED_PAGE = (
+    "<!DOCTYPE html><html><head><title>Council closes the old bridge - The Daily Example</title>"
+    "</head><body><article><h1>Council closes the old bridge</h1>"
+    "<p>The city council voted on Tuesday to close the old bridge for repairs, after engineers "
+    "found cracks in two of its pillars during an inspection in the spring.</p>"
+    "<p>Drivers will have to use the northern ring road for at least six months, and the council "
+    "said it would add buses to the route while the work is going on.</p>"
+    "</article></body></html>"
+)
+
+
+@pytest.mark.django_db
+def test_a_folder_imports_saved_html_pages_beside_text_dumps(tmp_path, sample_bytes):
+    from articles.models import Article
+
+    (tmp_path / "a.txt").write_bytes(sample_bytes)
+    (tmp_path / "page.html").write_text(SAVED_PAGE, encoding="utf-8")
+    out = import_dump(str(tmp_path))
+    lines = out.splitlines()
+    assert lines[0].startswith(f"OK      {tmp_path / 'a.txt'}: article 1 created")
+    assert lines[1].startswith(f"OK      {tmp_path / 'page.html'}: article 1 created")
+    assert Article.objects.filter(title="Council closes the old bridge").exists()

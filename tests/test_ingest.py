@@ -273,3 +273,17 @@ def test_concurrent_imports_of_overlapping_dumps_make_no_duplicates():
     assert Headline.objects.count() == 8
     assert Source.objects.count() == 2
     assert HeadlineAppearance.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_a_general_capture_stores_the_articles_byline():
+    from tests.test_captures import PASTE
+
+    result = dump_ingest(data=PASTE.encode(), filename="paste.txt")
+    assert result.status != Status.FAILED, result.error
+    article = Article.objects.get()
+    assert (article.title, article.byline) == (
+        "Council closes the old bridge for repairs",
+        "Jill Serjeant",
+    )
+    assert article.body.startswith("The city council voted on Tuesday")

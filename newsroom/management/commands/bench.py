@@ -932,12 +932,37 @@ def measure_parse(tmp, *, headlines, seconds=1.0):
     )
     worst = worst_parse_bytes(size)
     worst_time, worst_runs = _repeat(lambda: parse_dump(worst), seconds=seconds)
+    # The general-capture path (dump-format.md, "Captures of other pages") on a page as long.
+    capture = bench_capture_text(paragraphs=max(20, headlines // 4)).encode("utf-8")
+    read_capture = parse_dump(capture)
+    capture_time, capture_runs = _repeat(lambda: parse_dump(capture), seconds=seconds)
     return {
         "parse": Timed(parse_runs, size, parse_time, failures=len(parsed.warnings)),
         "read": Timed(read_runs, size, read_time),
         "worst": Timed(worst_runs, len(worst), worst_time),
         "headlines": len(parsed.headlines),
+        "capture": Timed(
+            capture_runs,
+            len(capture),
+            capture_time,
+            failures=0 if read_capture.layout == "capture" and read_capture.article else 1,
+        ),
     }
+
+
+def bench_capture_text(*, paragraphs):
+    """A page of another outlet as w3m prints it: menu, headline, byline, date, body, a list."""
+    menu = "\n".join(f"  • Section {number}" for number in range(40))
+    body = "\n\n".join(
+        f"Paragraph {number} says what the council decided about the old bridge, and why the "
+        "engineers now think that the repairs will take longer than they had said at first."
+        for number in range(paragraphs)
+    )
+    related = "\n".join(f"  • Another story on the same subject, number {n}" for n in range(20))
+    return (
+        f"{menu}\n\nCouncil closes the old bridge for repairs\n\nBy Bench Writer\n"
+        f"28 March 2017\n\n{body}\n\nRelated\n\n{related}\n"
+    )
 
 
 def count_queries(paths):
@@ -1104,6 +1129,7 @@ class Bench:
                 f"  parse: {self.parse['parse'].rate() / 1e6:,.2f} MB/s, worst shape "
                 f"{self.parse['worst'].rate() / 1e6:,.2f} MB/s"
             )
+            self.log(f"  capture: {self.parse['capture'].rate() / 1e6:,.2f} MB/s")
             self.collectstatic()
             self.site_stage()
             small = self.small_size()
@@ -1390,6 +1416,7 @@ class Bench:
                 _ms(read.seconds),
                 ratio="100 % (the baseline)",
             ),
+            *self.capture_rows(),
         ] + self.worst_parse_rows()
 
     def worst_parse_rows(self):
@@ -1403,6 +1430,21 @@ class Bench:
                 f"{worst.rate() / 1e6:,.2f} MB/s",
                 _ms(worst.seconds),
                 ratio=f"{_percent(worst.rate() / self.parse['parse'].rate())} of the big dump's",
+            )
+        ]
+
+    def capture_rows(self):
+        capture = self.parse.get("capture")
+        if capture is None:
+            return []
+        return [
+            Row(
+                "parse: parse_dump(bytes) of one long general capture",
+                f"{capture.units / 1e6:,.2f} MB",
+                f"{capture.rate() / 1e6:,.2f} MB/s",
+                _ms(capture.seconds),
+                errors="not read as an article" if capture.failures else "0",
+                ratio=f"{_percent(capture.rate() / self.parse['parse'].rate())} of the sidebar's",
             )
         ]
 

@@ -15,9 +15,11 @@ from newsroom.management.commands.parse_dump import (
     read_input,
 )
 
+DUMP_SUFFIXES = (".txt", ".html", ".htm")  # text captures and saved pages
+
 
 def dump_paths(arguments):
-    """Expand the arguments into files, in sorted order; folders recursively (*.txt)."""
+    """Expand the arguments into files, in sorted order; folders recursively (*.txt, *.html)."""
     paths = []
     for argument in arguments:
         if argument == "-":
@@ -25,9 +27,13 @@ def dump_paths(arguments):
             continue
         path = Path(argument)
         if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*.txt") if p.is_file())
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.suffix in DUMP_SUFFIXES and p.is_file()
+            )
             if not found:
-                raise CommandError(f"{argument}: no *.txt dump files in this folder", returncode=2)
+                raise CommandError(
+                    f"{argument}: no *.txt or *.html dump files in this folder", returncode=2
+                )
             paths.extend(found)
         elif path.is_file():
             paths.append(argument)
@@ -60,7 +66,7 @@ def describe(result):
 
 
 class Command(BaseCommand):
-    help = "Import page dumps (files, folders of *.txt, or - for stdin) into the database."
+    help = "Import page dumps (files, folders of *.txt and *.html, or - for stdin)."
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")

@@ -1,0 +1,107 @@
+"""The HTML reading of a dump: a saved news page -> the article in it.
+
+The extraction is trafilatura's (the field's standard extractor: it scores the
+page's blocks, drops navigation, comments and footers, and reads the page's
+metadata for title, author and date). What this module adds is the
+contract's: the title is the page's own headline (its ``h1``) when the
+metadata title is only another wording of it or carries the outlet, the date is
+never after the capture, and headlines come only from list items with times.
+No Django import: see ``newsroom/dumps.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsroom import captures
+from newsroom.captures import fold
+from newsroom.dumps import DumpError, ParsedArticle, ParsedDump, ParseWarning
+
+_HTML_START = re.compile(rb"\s*<")
+_HTML_MARK = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+_SNIFF_BYTES = 1024
+
+
+def is_html(data):
+    """Whether the bytes (or text) are an HTML document: a ``<html`` or doctype near the start."""
+    head = data[: _SNIFF_BYTES + 3]
+    if isinstance(head, str):
+        head = head.encode("utf-8", "replace")
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    return bool(_HTML_START.match(head)) and bool(_HTML_MARK.search(head))
+
+
+def _texts(tree, xpath):
+    return [" ".join(element.text_content().split()) for element in tree.xpath(xpath)]
+
+
+def _page_title(tree, metadata_title):
+    """The page's headline: the h1 a metadata title agrees with, else that title's longest part.
+
+    The metadata title (og:title or ``<title>``) is often the headline with the
+    outlet around it ("Headline - Outlet", "Headline » Section » Outlet"), or a
+    shorter wording for sharing; the h1 is what the page shows. An h1 that is
+    only a small part of the metadata title is the logo or a section name.
+    """
+    hints = [metadata_title or ""]
+    hints += _texts(tree, "//head/title") + tree.xpath("//meta[@property='og:title']/@content")
+    cores = [fold(max(captures.title_parts(hint), key=len)) for hint in hints if hint.strip()]
+    best, best_share = None, 0.0
+    for h1 in _texts(tree, "//h1"):
+        key = fold(h1)
+        for core in cores:
+            if key and core and (key in core or core in key):
+                share = min(len(key), len(core)) / max(len(key), len(core))
+                if share >= 0.5 and share > best_share:
+                    best, best_share = h1, share
+    if best:
+        return best
+    for hint in hints:
+        if hint.strip():
+            return max(captures.title_parts(hint), key=len)
+    return None
+
+
+def parse_html(data, *, captured_at=None, today=None):
+    """Read a saved HTML page (bytes or text) into a ParsedDump with ``layout="html"``."""
+    import trafilatura  # local: loading it takes a while and only HTML needs it
+
+    limit = captures.capture_limit(captured_at, today)
+    warnings = []
+    document = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, include_tables=False
+    )
+    text = (document.text if document else "") or ""
+    paragraphs = [" ".join(line.split()) for line in text.splitlines()]
+    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    tree = trafilatura.load_html(data)  # decoded by the page's own charset
+    title = document.title if document else None
+    if tree is not None:
+        title = _page_title(tree, title)
+    if paragraphs and title and fold(paragraphs[0]) == fold(title):
+        paragraphs = paragraphs[1:]  # the extractor keeps the h1 as the first line
+    headlines = captures.timed_headlines_from_html(tree, limit) if tree is not None else []
+    if not (title and paragraphs):
+        if headlines:
+            return ParsedDump(article=None, headlines=headlines, warnings=warnings, layout="html")
+        found = "no article text" if not paragraphs else "no headline"
+        raise DumpError(
+            "not a page dump: an HTML page, but the extractor found "
+            f"{found} in it and no list of headlines with times"
+        )
+    published = captures.iso_date(document.date) if document.date else None
+    if published is not None and published > limit:
+        warnings.append(ParseWarning(1, f"date {document.date} is after the capture date: dropped"))
+        published = None
+    article = ParsedArticle(
+        title=" ".join(title.split()),
+        dek=(" ".join(document.description.split()) or None) if document.description else None,
+        dek_truncated=False,
+        region_label=None,
+        region=None,
+        paragraphs=paragraphs,
+        truncated=False,
+        byline=document.author or None,
+        published_at=published,
+    )
+    return ParsedDump(article=article, headlines=headlines, warnings=warnings, layout="html")
