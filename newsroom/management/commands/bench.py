@@ -54,6 +54,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 RESULTS_DIR = BASE_DIR / "bench" / "results"
+SAMPLE_DUMP = BASE_DIR / "samples" / "000_8a9194f29d0be173.txt"  # the shared sample
 LOOPBACK = "127.0.0.1"
 CORPUS_SEED = 2017
 SMALL_HEADLINES = 10_000
@@ -932,6 +933,8 @@ def measure_parse(tmp, *, headlines, seconds=1.0):
     )
     worst = worst_parse_bytes(size)
     worst_time, worst_runs = _repeat(lambda: parse_dump(worst), seconds=seconds)
+    sample = SAMPLE_DUMP.read_bytes()
+    sample_time, sample_runs = _repeat(lambda: parse_dump(sample), seconds=seconds, at_least=20)
     # The general-capture path (dump-format.md, "Captures of other pages") on a page as long.
     capture = bench_capture_text(paragraphs=max(20, headlines // 4)).encode("utf-8")
     read_capture = parse_dump(capture)
@@ -940,6 +943,7 @@ def measure_parse(tmp, *, headlines, seconds=1.0):
         "parse": Timed(parse_runs, size, parse_time, failures=len(parsed.warnings)),
         "read": Timed(read_runs, size, read_time),
         "worst": Timed(worst_runs, len(worst), worst_time),
+        "sample": Timed(sample_runs, len(sample), sample_time),
         "headlines": len(parsed.headlines),
         "capture": Timed(
             capture_runs,
@@ -1423,7 +1427,17 @@ class Bench:
         worst = self.parse.get("worst")
         if worst is None:  # a run measured before the worst shape was
             return []
-        return [
+        sample = self.parse.get("sample")
+        sample_rows = [
+            Row(
+                "parse: parse_dump(bytes) of the shared sample",
+                f"{sample.units / 1e3:,.1f} KB",
+                f"{sample.rate() / 1e6:,.2f} MB/s",
+                _ms(sample.seconds),
+                ratio=f"{_percent(sample.rate() / self.parse['parse'].rate())} of the big dump's",
+            )
+        ] if sample else []
+        return sample_rows + [
             Row(
                 "parse: parse_dump(bytes) of the worst shape known (a headline every ~28 bytes)",
                 f"{worst.units / 1e6:,.2f} MB",
