@@ -110,6 +110,21 @@ def tfidf(rows, *, threshold, link, pair=None, features=None):
     return groups
 
 
+def in_dumps(rows, size):
+    """The chosen method as ingest runs it: one batch per dump, each listed newest first."""
+    grouper = grouping.Grouper()
+    states = {}
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size][::-1]
+        items = [
+            (row["title"], grouping.title_terms(row["title"], row["publisher"]), row["moment"])
+            for row in chunk
+        ]
+        for row, (state, _) in zip(chunk, grouper.assign_batch(items), strict=True):
+            states[row["id"]] = state
+    return {item: id(state) for item, state in states.items()}
+
+
 def report(name, rows, groups):
     truth = {row["id"]: row["story"] for row in rows}
     p, r, f = bcubed(truth, groups)
@@ -132,6 +147,8 @@ def main(argv):
         terms = grouping.title_terms(row["title"], row["publisher"])
         groups[row["id"]] = chosen.assign(row["id"], row["title"], terms, row["moment"])[0].key
     report("chosen: headlines/grouping.py defaults", rows, groups)
+    for size in (20, 200):
+        report(f"chosen, in dumps of {size} as at ingest", rows, in_dumps(rows, size))
     thresholds = [float(t) for t in argv[2].split(",")] if len(argv) > 2 else None
     pairs = [float(t) for t in argv[3].split(",")] if len(argv) > 3 else [None]
     links = argv[4].split(",") if len(argv) > 4 else ("single", "centroid", "average")

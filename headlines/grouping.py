@@ -32,7 +32,7 @@ PAIR_THRESHOLD = 0.30
 BIGRAMS = False
 CHAR_GRAMS = 0
 
-_QUOTES = str.maketrans(dict.fromkeys("‘’‚‛′`´“”„‟″«»‹›\"", "'"))
+_QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″«»‹›"', "'"))
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 # Wire-service slugs at the start of a title: "UPDATE 2-", "EXCLUSIVE-",
 # "RPT-", "ECB FOCUS-", "METALS-": capitals (and digits) glued to a dash.
@@ -160,8 +160,9 @@ class StoryState:
     key: object
     last_seen: object
     term_counts: dict = field(default_factory=dict)  # term -> members holding it
-    members: list = field(default_factory=list)  # (title, terms) of each member
+    members: list = field(default_factory=list)  # (title, terms) of the members at hand
     size: int = 0
+    label: str = ""  # the title to name it by when no member is at hand (its lead's)
 
     def add(self, title, terms, moment):
         self.size += 1
@@ -195,12 +196,14 @@ class Grouper:
         pair_threshold=PAIR_THRESHOLD,
         window=WINDOW,
         link="centroid",
+        learn=True,
     ):
         self.frequencies = frequencies or DocumentFrequencies()
         self.threshold = threshold
         self.pair_threshold = pair_threshold
         self.window = window
         self.link = link
+        self.learn = learn  # False: the frequencies already count these headlines
         self.stories = []
         self._index = {}  # term -> list of StoryState
 
@@ -215,15 +218,17 @@ class Grouper:
             for story in self._index.get(term, ()):
                 if id(story) in seen:
                     continue
-                if moment is None or story.last_seen is None or (
-                    abs(moment - story.last_seen) <= self.window
+                if (
+                    moment is None
+                    or story.last_seen is None
+                    or (abs(moment - story.last_seen) <= self.window)
                 ):
                     seen[id(story)] = story
         return list(seen.values())
 
     def closest_member(self, vector, story):
         """The member most similar to ``vector``: (similarity, its title)."""
-        best, best_title = 0.0, ""
+        best, best_title = 0.0, story.label
         for title, terms in story.members:
             similarity = cosine(vector, weigh(terms, self.frequencies))
             if similarity > best:
@@ -268,14 +273,72 @@ class Grouper:
 
     def assign(self, key, title, terms, moment):
         """Learn the headline's terms, then join it to its story or start one under ``key``."""
-        self.frequencies.add(terms)
+        if self.learn:
+            self.frequencies.add(terms)
         decision = self.decide(title, terms, moment)
         story = decision.story
         if story is None:
             story = StoryState(key=key, last_seen=moment)
             self.stories.append(story)
+        self.join(story, title, terms, moment)
+        return story, decision
+
+    def assign_batch(self, items):
+        """Group a batch (one dump's headlines): ``[(title, terms, moment)]`` -> decisions.
+
+        The order is the titles' own (most terms first), never the order they
+        came in, and lone headlines get a second look once the batch is in.
+        Returns one ``(StoryState, Decision)`` per item, in the items' order;
+        ``Decision.story`` is None for a headline that starts a story.
+        """
+        order = sorted(range(len(items)), key=lambda i: (-len(items[i][1]), items[i][0], i))
+        placed = {}
+        for i in order:
+            title, terms, moment = items[i]
+            placed[i] = self.assign(None, title, terms, moment)
+        lone = [placed[i][0] for i in order if placed[i][1].story is None]
+        moved = {id(old): (new, decision) for old, new, decision in self.regroup_singletons(lone)}
+        return [moved.get(id(placed[i][0]), placed[i]) for i in range(len(items))]
+
+    def regroup_singletons(self, stories):
+        """Give headlines that started a story of their own (in ``stories``) a second look.
+
+        Greedy grouping depends on the order headlines come in: a headline
+        met before its story's better-worded copies starts a story alone. Once
+        the batch is in, each such lone headline is compared again with the
+        stories as they now stand, and moves if one is similar enough.
+        Returns ``[(old StoryState, new StoryState, Decision)]`` for the moves.
+        """
+        moves = []
+        for lone in stories:
+            if lone.size != 1 or not lone.members:
+                continue
+            title, terms = lone.members[0]
+            moment = lone.last_seen
+            self._unindex(lone)
+            decision = self.decide(title, terms, moment)
+            if decision.story is None:
+                self._reindex(lone)
+                continue
+            self.stories.remove(lone)
+            lone.size = 0
+            self.join(decision.story, title, terms, moment)
+            moves.append((lone, decision.story, decision))
+        return moves
+
+    def _unindex(self, story):
+        for term in story.term_counts:
+            holders = self._index.get(term, [])
+            if story in holders:
+                holders.remove(story)
+
+    def _reindex(self, story):
+        for term in story.term_counts:
+            self._index.setdefault(term, []).append(story)
+
+    def join(self, story, title, terms, moment):
+        """Add a headline to a given story (an editor's decision, or :meth:`assign`'s)."""
         new_terms = [t for t in terms if t not in story.term_counts]
         story.add(title, terms, moment)
         for term in new_terms:
             self._index.setdefault(term, []).append(story)
-        return story, decision

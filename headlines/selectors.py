@@ -159,24 +159,25 @@ def sidebar_headlines(*, limit=None):
 
     Headlines of the same minute keep the order the outlet listed them in
     (the order ingest created them). A story told by several outlets shares
-    a ``story_key``; it is shown once, by its best-placed copy. The ``NOT
+    a story; it is shown once, by its best-placed copy, with its number of outlets. The ``NOT
     EXISTS`` lets the database walk the sidebar index and stop after
     ``limit`` rows, however large the table.
     """
     limit = settings.SIDEBAR_HEADLINES if limit is None else limit
     same_rank = {"pinned": OuterRef("pinned"), "published_at": OuterRef("published_at")}
-    better_copy = (
-        Headline.objects.filter(
-            visible=True, published_at__isnull=False, story_key=OuterRef("story_key")
-        )
-        .exclude(story_key="")
-        .filter(
-            Q(pinned__gt=OuterRef("pinned"))
-            | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
-            | Q(**same_rank, pk__lt=OuterRef("pk"))
-        )
+    better_copy = Headline.objects.filter(
+        visible=True, published_at__isnull=False, story_id=OuterRef("story_id")
+    ).filter(
+        Q(pinned__gt=OuterRef("pinned"))
+        | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
+        | Q(**same_rank, pk__lt=OuterRef("pk"))
     )
-    headlines = public_headlines().filter(~Exists(better_copy)).order_by("-pinned", *LIST_ORDER)
+    headlines = (
+        public_headlines()
+        .filter(~Exists(better_copy))
+        .annotate(story_outlets=F("story__outlets"))
+        .order_by("-pinned", *LIST_ORDER)
+    )
     return _with_primary_region(list(headlines[:limit]))
 
 

@@ -11,7 +11,6 @@ import difflib
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import reversion
@@ -45,11 +44,11 @@ from headlines.models import (
     fingerprint,
     title_key,
 )
+from headlines.services import story_assign
 from newsroom.dumps import DumpError, decode, parse_dump
 
 logger = logging.getLogger(__name__)
 
-STORY_WINDOW = timedelta(hours=48)  # same title from several outlets: one story
 HEADLINE_MERGED_FIELDS = (
     "title",
     "summary",
@@ -410,13 +409,11 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     reused = _corrected_headlines(previous, positions, copies, existing)
     existing.update(reused)
     new_keys = [key for key in copies if key not in existing]
-    story_keys = _story_keys({key: copies[key][0] for key in new_keys})
     Headline.objects.bulk_create(
         [
             Headline(
                 fingerprint=key,
                 title_key=copies[key][0]["title_key"],
-                story_key=story_keys[key],
                 published_at=copies[key][0]["published_at"],
                 **_best_copy(copies[key]),
             )
@@ -425,6 +422,8 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         ignore_conflicts=True,
     )
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    # New headlines join their story (or start one) by title similarity.
+    story_assign(headlines=[h for h in rows.values() if h.story_id is None])
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
         if key not in existing:
@@ -510,29 +509,6 @@ def _drop_appearances(result, stale):
     )
     result.orphaned_headlines = list(orphans)
     orphans.update(visible=False)
-
-
-def _story_keys(first_copies):
-    """Group new headlines with same-titled ones published within 48 hours."""
-    keys = {key: key for key in first_copies}
-    title_keys = {values["title_key"] for values in first_copies.values()}
-    if not title_keys:
-        return keys
-    known = list(
-        Headline.objects.filter(title_key__in=title_keys).values_list(
-            "title_key", "published_at", "story_key"
-        )
-    )
-    for key, values in sorted(first_copies.items()):
-        moment = values["published_at"]
-        for other_title, other_moment, other_story in known:
-            if other_title != values["title_key"]:
-                continue
-            if moment is None or other_moment is None or abs(moment - other_moment) <= STORY_WINDOW:
-                keys[key] = other_story
-                break
-        known.append((values["title_key"], moment, keys[key]))
-    return keys
 
 
 def _tag(objects, regions, topics, result, region_through, topic_through):
