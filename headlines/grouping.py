@@ -163,6 +163,7 @@ class StoryState:
     members: list = field(default_factory=list)  # (title, terms) of the members at hand
     size: int = 0
     label: str = ""  # the title to name it by when no member is at hand (its lead's)
+    closed: bool = False  # an editor's split: no headline joins it by similarity
 
     def add(self, title, terms, moment):
         self.size += 1
@@ -216,7 +217,7 @@ class Grouper:
         seen = {}
         for term in terms:
             for story in self._index.get(term, ()):
-                if id(story) in seen:
+                if id(story) in seen or story.closed:
                     continue
                 if (
                     moment is None

@@ -76,6 +76,11 @@ class Story(models.Model):
         help_text="The copy shown for the story: the earliest, unless an editor chose one.",
     )
     lead_chosen = models.BooleanField("lead chosen by an editor", default=False)
+    closed = models.BooleanField(
+        "closed to grouping",
+        default=False,
+        help_text="An editor split a headline out into it: grouping adds no headline to it.",
+    )
     first_seen = models.DateTimeField("first seen", null=True, blank=True)
     last_seen = models.DateTimeField("last seen", null=True, blank=True)
     size = models.PositiveIntegerField("headlines", default=0)

@@ -53,6 +53,7 @@ class _Batch:
             term_counts=dict(story.term_counts),
             size=story.size,
             label=story.lead.title if story.lead else "",
+            closed=story.closed,
         )
         self.leads[id(state)] = story.lead
         self.outlets[id(state)] = set(story.outlet_keys)
@@ -281,11 +282,15 @@ def story_merge(*, stories, into=None, editor=""):
 
 @transaction.atomic
 def story_split(*, headline, editor=""):
-    """Take a headline out of its story into a story of its own, for good."""
+    """Take a headline out of its story into a story of its own, for good.
+
+    The new story is closed to grouping: no copy joins it by similarity, so
+    neither an import nor a regroup puts the headline back with the others.
+    """
     old = headline.story
     if old is not None and old.size <= 1:
         raise ValueError("This headline is already alone in its story.")
-    new = Story.objects.create()
+    new = Story.objects.create(closed=True)
     headline.story = new
     headline.story_locked = True
     headline.story_score = None
@@ -358,7 +363,8 @@ def _regroup(*, since, progress, window):
                 continue
             state = fixed.get(story.pk)
             if state is None:
-                state = fixed[story.pk] = grouping.StoryState(key=story, last_seen=None)
+                state = grouping.StoryState(key=story, last_seen=None, closed=story.closed)
+                fixed[story.pk] = state
                 batch.grouper.add_story(state)
             batch.grouper.join(state, headline.title, terms[headline.pk], headline.published_at)
             batch.place(headline, state)

@@ -1,0 +1,148 @@
+"""Stories: grouped at ingest with a reason, corrected by editors, kept by re-import and regroup."""
+
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from headlines.models import Headline, Story
+from newsroom.ingest import dump_ingest
+
+FED = [
+    ("Fed's Plosser says weather slowed jobs growth, taper on track", "03.10 / 16:52", "Reuters"),
+    ("Plosser: Fed may have to speed up tapering as weather slowed jobs", "03.10 / 16:40", "CNBC"),
+    ("Fed's Plosser sees weather behind weak jobs growth", "03.10 / 16:30", "Bloomberg"),
+]
+GOX = [
+    ("Mt. Gox bitcoin exchange files for US bankruptcy protection", "03.10 / 16:50", "Reuters"),
+    ("Bitcoin exchange Mt. Gox files for bankruptcy protection in US", "03.10 / 16:20", "BBC"),
+]
+OTHER = [("Titanfall launch draws long lines at midnight", "03.10 / 16:45", "IGN")]
+
+
+def dump(items):
+    lines = ["Latest headlines", ""]
+    for position, (title, moment, outlet) in enumerate(items, 1):
+        lines += [f"  {position}. {title} - Business", f"    {moment}", f"    © {outlet}"]
+    return "\n".join(lines).encode()
+
+
+def ingest(items, name):
+    return dump_ingest(data=dump(items), filename=name, captured_at=date(2014, 3, 11))
+
+
+def story_of(title):
+    return Headline.objects.get(title=title).story
+
+
+@pytest.mark.django_db
+def test_copies_of_one_story_from_several_outlets_become_one_story_with_reasons():
+    ingest(sorted(FED + GOX + OTHER, key=lambda item: item[1], reverse=True), "a.txt")
+    fed = story_of(FED[0][0])
+    assert {h.title for h in fed.headlines.all()} == {title for title, _, _ in FED}
+    assert fed.outlets == 3 and fed.size == 3
+    assert fed.lead.title == FED[2][0]  # the earliest copy leads
+    assert story_of(GOX[0][0]) == story_of(GOX[1][0]) != fed
+    assert story_of(OTHER[0][0]).size == 1
+    joined = [h for h in fed.headlines.all() if h.story_score is not None]
+    assert joined and all(h.story_reason.startswith("title similarity 0.") for h in joined)
+    assert all("“" in h.story_reason for h in joined)
+
+
+@pytest.mark.django_db
+def test_a_later_dump_joins_the_story_already_there():
+    ingest(FED[1:], "a.txt")
+    ingest(FED[:1], "b.txt")
+    assert story_of(FED[0][0]) == story_of(FED[2][0])
+    assert Story.objects.count() == 1
+
+
+@pytest.fixture
+def grouped():
+    ingest(sorted(FED + GOX + OTHER, key=lambda item: item[1], reverse=True), "a.txt")
+    ingest(FED[:1] + GOX[:1], "b.txt")
+    return story_of(FED[0][0]), story_of(GOX[0][0]), story_of(OTHER[0][0])
+
+
+@pytest.mark.django_db
+def test_an_editor_merges_and_splits_in_the_admin_and_reimport_and_regroup_keep_both(
+    client, editor, grouped
+):
+    fed, gox, other = grouped
+    client.force_login(editor)
+    changelist = reverse("admin:headlines_story_changelist")
+    response = client.post(
+        changelist, {"action": "merge", "_selected_action": [gox.pk, other.pk]}, follow=True
+    )
+    assert "2 stories merged" in response.content.decode()
+    merged = story_of(OTHER[0][0])
+    assert merged == story_of(GOX[0][0]) and merged.size == 3
+    assert Headline.objects.get(title=OTHER[0][0]).story_reason == "editor merge by ed"
+
+    page = client.get(reverse("admin:headlines_story_change", args=[fed.pk])).content.decode()
+    assert "Reuters" in page and "title similarity" in page  # outlet and reason shown
+    split_out = Headline.objects.get(title=FED[1][0])
+    response = client.post(
+        reverse("admin:headlines_story_split", args=[fed.pk, split_out.pk]), follow=True
+    )
+    assert "on its own" in response.content.decode()
+    alone = story_of(FED[1][0])
+    assert alone != fed and alone.size == 1 and story_of(FED[0][0]).size == 2
+
+    def decisions():
+        return (
+            story_of(OTHER[0][0]) == story_of(GOX[0][0]) == story_of(GOX[1][0]),
+            story_of(FED[1][0]) not in (story_of(FED[0][0]), story_of(FED[2][0])),
+            story_of(FED[0][0]) == story_of(FED[2][0]),
+        )
+
+    assert decisions() == (True, True, True)
+    ingest(sorted(FED + GOX + OTHER, key=lambda item: item[1], reverse=True), "a.txt")
+    ingest(FED + GOX + OTHER, "c.txt")
+    assert decisions() == (True, True, True)
+    out = StringIO()
+    call_command("regroup_stories", stdout=out)
+    assert "6 headlines regrouped" in out.getvalue()
+    assert decisions() == (True, True, True)
+    call_command("regroup_stories", "--since", "2014-03-10", stdout=out)
+    assert decisions() == (True, True, True)
+
+
+@pytest.mark.django_db
+def test_an_editor_chooses_the_lead_copy_and_regroup_keeps_it(client, editor, grouped):
+    fed, _, _ = grouped
+    client.force_login(editor)
+    chosen = Headline.objects.get(title=FED[0][0])
+    client.post(reverse("admin:headlines_story_lead", args=[fed.pk, chosen.pk]))
+    fed.refresh_from_db()
+    assert fed.lead == chosen and fed.lead_chosen
+    call_command("regroup_stories", stdout=StringIO())
+    fed.refresh_from_db()
+    assert fed.lead == chosen
+
+
+@pytest.mark.django_db
+def test_regroup_puts_ungrouped_headlines_in_stories_and_a_dry_run_changes_nothing(grouped):
+    fed, _, _ = grouped
+    # As if imported before grouping: every headline alone.
+    for headline in Headline.objects.all():
+        headline.story = Story.objects.create()
+        headline.save()
+    Story.objects.filter(headlines=None).delete()
+    before = dict(Headline.objects.values_list("pk", "story"))
+    out = StringIO()
+    call_command("regroup_stories", "--dry-run", stdout=out)
+    assert "would move" in out.getvalue()
+    assert dict(Headline.objects.values_list("pk", "story")) == before
+    call_command("regroup_stories", stdout=out)
+    assert story_of(FED[0][0]) == story_of(FED[1][0]) == story_of(FED[2][0])
+    assert story_of(GOX[0][0]) == story_of(GOX[1][0]) != story_of(FED[0][0])
+    assert story_of(FED[0][0]).pk in before.values()  # the story kept an address
+
+
+@pytest.mark.django_db
+def test_regroup_since_rejects_a_bad_date():
+    with pytest.raises(Exception, match="not a date"):
+        call_command("regroup_stories", "--since", "yesterday")
