@@ -129,7 +129,8 @@ def public_headlines(*, now=None):
     return (
         Headline.objects.filter(visible=True, published_at__isnull=False)
         .select_related("source")
-        .annotate(article_slug=live_slug)
+        # "N outlets" beside a headline whose story several outlets told.
+        .annotate(article_slug=live_slug, story_outlets=F("story__outlets"))
         .prefetch_related("region_tags")
     )
 
@@ -172,13 +173,15 @@ def sidebar_headlines(*, limit=None):
         | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
         | Q(**same_rank, pk__lt=OuterRef("pk"))
     )
-    headlines = (
-        public_headlines()
-        .filter(~Exists(better_copy))
-        .annotate(story_outlets=F("story__outlets"))
-        .order_by("-pinned", *LIST_ORDER)
-    )
+    headlines = public_headlines().filter(~Exists(better_copy)).order_by("-pinned", *LIST_ORDER)
     return _with_primary_region(list(headlines[:limit]))
+
+
+def story_headlines(story, *, before=None, after=None):
+    """Every outlet's public copy of one story, newest first (keyset pages)."""
+    return _headline_page(
+        public_headlines().filter(story=story), {"before": before, "after": after}
+    )
 
 
 def _headline_page(queryset, cursors):

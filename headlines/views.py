@@ -15,6 +15,7 @@ from django.urls import reverse
 from articles.models import RegionTag, Source, TopicTag
 
 from . import selectors
+from .models import Story
 
 
 def _cursors(request, notices, prefix=""):
@@ -135,6 +136,26 @@ def source_detail(request, slug):
         "notices": notices,
     }
     return render(request, "headlines/source_detail.html", context)
+
+
+def story_detail(request, pk):
+    """One story: every outlet's copy, newest first, with time and credit."""
+    story = get_object_or_404(Story.objects.select_related("lead"), pk=pk)
+    notices = []
+    page = selectors.story_headlines(story, **_cursors(request, notices))
+    if not page.items and not request.GET:
+        raise Http404("No public headline in this story.")
+    lead = (
+        story.lead if story.lead and story.lead.visible else page.items[0] if page.items else None
+    )
+    context = {
+        "story": story,
+        "lead": lead,
+        "page": page,
+        "links": _page_links(request, page),
+        "notices": notices,
+    }
+    return render(request, "headlines/story_detail.html", context)
 
 
 def search(request):

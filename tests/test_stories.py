@@ -1,6 +1,7 @@
 """Stories: grouped at ingest with a reason, corrected by editors, kept by re-import and regroup."""
 
 from datetime import date
+from html import escape
 from io import StringIO
 
 import pytest
@@ -146,3 +147,78 @@ def test_regroup_puts_ungrouped_headlines_in_stories_and_a_dry_run_changes_nothi
 def test_regroup_since_rejects_a_bad_date():
     with pytest.raises(Exception, match="not a date"):
         call_command("regroup_stories", "--since", "yesterday")
+
+
+@pytest.fixture
+def told(db, sidebar_size):
+    """The Fed story told by three outlets (plus filler), imported as a real dump."""
+    items = sorted(FED + GOX + OTHER, key=lambda item: item[1], reverse=True)
+    ingest(items, "a.txt")
+    return story_of(FED[0][0])
+
+
+@pytest.fixture
+def sidebar_size(settings):
+    settings.SIDEBAR_HEADLINES = 20
+
+
+def test_the_sidebar_shows_a_story_once_with_its_outlets_linking_to_the_story_page(
+    client, told, django_assert_max_num_queries
+):
+    client.get("/robots.txt")  # warm the site state, as the page-count tests do
+    with django_assert_max_num_queries(5):
+        html = client.get("/").content.decode()
+    sidebar = html.partition('class="sidebar"')[2]
+    assert sum(sidebar.count(escape(title)) for title, _, _ in FED) == 1  # one copy of the story
+    assert f'href="/stories/{told.pk}/">3 outlets</a>' in sidebar
+    assert escape(OTHER[0][0]) in sidebar and "1 outlets" not in sidebar
+
+
+def test_the_story_page_lists_every_outlets_copy_newest_first_with_time_and_credit(
+    client, told, django_assert_max_num_queries
+):
+    client.get("/robots.txt")
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/stories/{told.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    main = html.partition("<main")[2].partition("</main>")[0]
+    titles = [escape(title) for title, _, _ in FED]  # newest first already
+    assert f'<h1 class="page-title">{titles[2]}</h1>' in main  # led by the earliest copy
+    listing = main.partition('class="headline-list"')[2]
+    places = [listing.index(title) for title in titles]
+    assert places == sorted(places)
+    for outlet in ("© Reuters", "© CNBC", "© Bloomberg"):
+        assert outlet in main
+    assert '<time datetime="2014-03-10T16:30:00' in main
+    assert "Told by 3 outlets" in main
+    assert client.get("/stories/999999/").status_code == 404
+
+
+def test_the_archive_links_a_headline_to_its_story(client, told, django_assert_max_num_queries):
+    client.get("/robots.txt")
+    with django_assert_max_num_queries(10):
+        html = client.get("/headlines/").content.decode()
+    assert html.count(f'href="/stories/{told.pk}/">3 outlets</a>') >= 3
+
+
+@pytest.mark.django_db
+def test_story_pages_cost_the_same_for_a_story_of_many_copies(
+    client, django_assert_max_num_queries
+):
+    many = [
+        (
+            f"Fed's Plosser says weather slowed jobs growth, copy {n}",
+            f"03.10 / 10:{n:02d}",
+            f"Outlet {n}",
+        )
+        for n in range(60)
+    ]
+    many.sort(key=lambda item: item[1], reverse=True)
+    ingest(many, "many.txt")
+    story = story_of(many[0][0])
+    assert story.size == 60 and story.outlets == 60
+    client.get("/robots.txt")
+    with django_assert_max_num_queries(6):
+        html = client.get(f"/stories/{story.pk}/").content.decode()
+    assert html.count('class="headline-item"') == 50  # a page; the next is a link away
