@@ -247,23 +247,18 @@ class StoryHeadlineInline(admin.TabularInline):
 
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
-    list_display = ["id", "lead_title", "size", "outlets", "first_seen", "last_seen"]
-    list_select_related = ["lead"]
-    search_fields = ["headlines__title"]
+    list_display = ["id", "title", "size", "outlets", "first_seen", "last_seen", "closed"]
+    search_fields = ["title"]
     date_hierarchy = "last_seen"
     show_full_result_count = False
     paginator = BoundedCountPaginator
-    fields = ["lead", "lead_chosen", "size", "outlets", "first_seen", "last_seen"]
+    fields = ["title", "lead", "closed", "size", "outlets", "first_seen", "last_seen"]
     readonly_fields = fields
     inlines = [StoryHeadlineInline]
     actions = ["merge"]
 
     def has_add_permission(self, request):
         return False
-
-    @admin.display(description="lead copy")
-    def lead_title(self, story):
-        return story.lead.title if story.lead else "-"
 
     @admin.action(description="Merge selected stories into one", permissions=["change"])
     def merge(self, request, queryset):

@@ -29,6 +29,8 @@ WINDOW = timedelta(hours=48)
 THRESHOLD = 0.15
 PAIR_THRESHOLD = 0.30
 
+NORM_REFRESH = 16
+MEMBERS_NAMED = 50  # how many of a story's latest copies a reason may name
 PRIOR_DOCUMENTS = 1000  # about a day of sidebar headlines
 BIGRAMS = False
 CHAR_GRAMS = 0
@@ -164,14 +166,16 @@ class StoryState:
     key: object
     last_seen: object
     term_counts: dict = field(default_factory=dict)  # term -> members holding it
-    members: list = field(default_factory=list)  # (title, terms) of the members at hand
+    # (title, unit vector when it joined) of the members at hand
+    members: list = field(default_factory=list)
+    _norm: tuple = (None, 0.0)  # (when it was computed, centroid norm)
     size: int = 0
     label: str = ""  # the title to name it by when no member is at hand (its lead's)
     closed: bool = False  # an editor's split: no headline joins it by similarity
 
-    def add(self, title, terms, moment):
+    def add(self, title, terms, moment, vector=None):
         self.size += 1
-        self.members.append((title, terms))
+        self.members.append((title, vector if vector is not None else dict.fromkeys(terms, 0.0)))
         for term in terms:
             self.term_counts[term] = self.term_counts.get(term, 0) + 1
         if moment is not None and (self.last_seen is None or moment > self.last_seen):
@@ -231,11 +235,15 @@ class Grouper:
                     seen[id(story)] = story
         return list(seen.values())
 
-    def closest_member(self, vector, story):
-        """The member most similar to ``vector``: (similarity, its title)."""
+    def closest_member(self, vector, story, *, recent=None):
+        """The member most similar to ``vector``: (similarity, its title).
+
+        ``recent`` only looks at so many of the latest members: enough to name
+        the copy a headline matched, at a bounded cost however large the story.
+        """
         best, best_title = 0.0, story.label
-        for title, terms in story.members:
-            similarity = cosine(vector, weigh(terms, self.frequencies))
+        for title, member in story.members[-recent:] if recent else story.members:
+            similarity = cosine(vector, member)
             if similarity > best:
                 best, best_title = similarity, title
         return best, best_title
@@ -245,11 +253,21 @@ class Grouper:
         if self.link == "single":
             return self.closest_member(vector, story)[0]
         if self.link == "average":
-            total = sum(cosine(vector, weigh(t, self.frequencies)) for _, t in story.members)
-            return total / story.size
-        centroid = {t: self.frequencies.idf(t) * n for t, n in story.term_counts.items()}
-        norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
-        return cosine(vector, centroid) / norm
+            return sum(cosine(vector, member) for _, member in story.members) / story.size
+        # Cosine with the centroid: only the headline's own terms count in the
+        # dot product; the centroid's norm is kept until the story grows or
+        # NORM_REFRESH more headlines have moved the IDF.
+        counts = story.term_counts
+        dot = sum(w * self.frequencies.idf(t) * counts.get(t, 0) for t, w in vector.items())
+        return dot / self._centroid_norm(story) if dot else 0.0
+
+    def _centroid_norm(self, story):
+        when = (story.size, self.frequencies.documents // NORM_REFRESH)
+        if story._norm[0] != when:
+            idf = self.frequencies.idf
+            norm = math.sqrt(sum((idf(t) * n) ** 2 for t, n in story.term_counts.items()))
+            story._norm = (when, norm or 1.0)
+        return story._norm[1]
 
     def threshold_for(self, story):
         """A story of one headline needs a closer match; a story of many is a wider topic.
@@ -271,7 +289,7 @@ class Grouper:
             ):
                 best = Decision(story, similarity)
         if best.story is not None:
-            best.matched_title = self.closest_member(vector, best.story)[1]
+            best.matched_title = self.closest_member(vector, best.story, recent=MEMBERS_NAMED)[1]
         if best.story is None or best.score < self.threshold_for(best.story):
             return Decision(None, best.score, best.matched_title)
         return best
@@ -318,7 +336,7 @@ class Grouper:
         for lone in stories:
             if lone.size != 1 or not lone.members:
                 continue
-            title, terms = lone.members[0]
+            title, terms = lone.members[0][0], list(lone.term_counts)
             moment = lone.last_seen
             self._unindex(lone)
             decision = self.decide(title, terms, moment)
@@ -344,6 +362,6 @@ class Grouper:
     def join(self, story, title, terms, moment):
         """Add a headline to a given story (an editor's decision, or :meth:`assign`'s)."""
         new_terms = [t for t in terms if t not in story.term_counts]
-        story.add(title, terms, moment)
+        story.add(title, terms, moment, weigh(terms, self.frequencies))
         for term in new_terms:
             self._index.setdefault(term, []).append(story)

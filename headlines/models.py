@@ -66,16 +66,21 @@ class Story(models.Model):
     decisions are kept on the headlines (``story_locked``) and never undone.
     """
 
+    title = models.CharField(
+        "lead title",
+        max_length=500,
+        blank=True,
+        help_text="The lead copy's title: the earliest copy's, or the one an editor chose.",
+    )
     lead = models.ForeignKey(
         "Headline",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="lead copy",
-        help_text="The copy shown for the story: the earliest, unless an editor chose one.",
+        verbose_name="lead copy chosen by an editor",
+        help_text="Empty: the earliest copy leads.",
     )
-    lead_chosen = models.BooleanField("lead chosen by an editor", default=False)
     closed = models.BooleanField(
         "closed to grouping",
         default=False,
@@ -105,7 +110,7 @@ class Story(models.Model):
         ]
 
     def __str__(self):
-        return f"Story {self.pk}"
+        return self.title or f"Story {self.pk}"
 
     def get_absolute_url(self):
         return reverse("story-detail", args=[self.pk])

@@ -3,7 +3,8 @@
 Each function is the one writer of what it touches; the ingest service, the
 admin and ``manage.py regroup_stories`` call them and never write stories
 themselves. Grouping (``headlines/grouping.py``) only ever moves headlines
-that no editor placed: a merge or a split locks the headlines it moved.
+that no editor placed: a merge, a split or a chosen lead locks the headlines
+of the story, and a split-out story is closed to grouping.
 """
 
 from django.db import transaction
@@ -15,6 +16,8 @@ from .models import Headline, Story, TermFrequency
 ALL_HEADLINES = ""  # the TermFrequency row that counts every headline seen
 BATCH = 500
 REGROUP_CHUNK = 20  # regroup meets headlines in batches the size of a sidebar dump
+STORY_STATE = ["title", "size", "term_counts", "outlet_keys", "outlets", "first_seen", "last_seen"]
+HEADLINE_STORY = ["story", "story_score", "story_reason", "story_terms"]
 
 
 def _outlet_key(headline):
@@ -28,8 +31,10 @@ def _terms(headline):
     return grouping.title_terms(headline.title, headline.credit)
 
 
-def _by_time(headline):
-    return (headline.published_at, headline.pk)
+def _earliest_first(headline):
+    # Unsaved headlines (ingest assigns before it creates) have no pk yet.
+    moment = headline.published_at or timezone.now()
+    return (headline.published_at is None, moment, headline.pk or 0, headline.title)
 
 
 def _reason(decision):
@@ -41,76 +46,67 @@ class _Batch:
 
     def __init__(self, frequencies, *, learn=True):
         self.grouper = grouping.Grouper(frequencies=frequencies, learn=learn)
-        self.leads = {}  # id(StoryState) -> lead Headline (or None)
         self.outlets = {}  # id(StoryState) -> set of outlet keys
-        self.first = {}  # id(StoryState) -> first publish time
+        self.first = {}  # id(StoryState) -> (first publish time, its title)
 
     def load(self, story):
-        """Make a stored story a candidate (or, for an editor's story, a fixed home)."""
+        """Make a stored story a candidate."""
         state = grouping.StoryState(
             key=story,
             last_seen=story.last_seen,
             term_counts=dict(story.term_counts),
             size=story.size,
-            label=story.lead.title if story.lead else "",
+            label=story.title,
             closed=story.closed,
         )
-        self.leads[id(state)] = story.lead
         self.outlets[id(state)] = set(story.outlet_keys)
-        self.first[id(state)] = story.first_seen
+        if story.first_seen is not None:
+            self.first[id(state)] = (story.first_seen, story.title)
         self.grouper.add_story(state)
         return state
 
     def place(self, headline, state):
-        """Record ``headline`` as a member of ``state``: lead, outlets, first sighting."""
+        """Record ``headline`` as a member of ``state``: outlets, first sighting, lead title."""
         headline._story_state = state
         key = _outlet_key(headline)
         if key:
             self.outlets.setdefault(id(state), set()).add(key)
         first = self.first.get(id(state))
-        if headline.published_at is not None and (first is None or headline.published_at < first):
-            self.first[id(state)] = headline.published_at
-        lead = self.leads.get(id(state))
-        chosen = isinstance(state.key, Story) and state.key.lead_chosen
-        if not chosen and (lead is None or _earlier(headline, lead)):
-            self.leads[id(state)] = headline
+        if headline.published_at is not None and (
+            first is None or headline.published_at < first[0]
+        ):
+            self.first[id(state)] = (headline.published_at, headline.title)
+        elif first is None:
+            self.first[id(state)] = (None, headline.title)
 
-    def write(self, headlines):
-        """Create the new stories, update the others, then the headlines: a few queries."""
+    def write(self, headlines, *, saved):
+        """Create the new stories, update the others; then the headlines if ``saved`` rows.
+
+        Ingest passes unsaved headlines: it creates them after, already in their story.
+        """
         for state in self.grouper.stories:
             if not isinstance(state.key, Story):
                 state.key = Story()
         touched = [s for s in self.grouper.stories if s.size]
         for state in touched:
             story = state.key
+            first_seen, title = self.first.get(id(state), (None, ""))
             story.size = state.size
             story.term_counts = state.term_counts
             story.outlet_keys = sorted(self.outlets.get(id(state), ()))
             story.outlets = len(story.outlet_keys)
             story.last_seen = state.last_seen
-            story.first_seen = self.first.get(id(state))
-            lead = self.leads.get(id(state))
-            if lead is not None:
-                story.lead = lead
+            story.first_seen = first_seen
+            if story.lead_id is None:  # an editor's lead keeps its title
+                story.title = title[:500]
         old = [s.key for s in touched if not s.key._state.adding]
         Story.objects.bulk_create([s.key for s in touched if s.key._state.adding])
         if old:
             Story.objects.bulk_update(old, STORY_STATE, batch_size=BATCH)
         for headline in headlines:
             headline.story = headline._story_state.key
-            headline.story_id = headline.story.pk
-        if headlines:
+        if saved and headlines:
             Headline.objects.bulk_update(headlines, HEADLINE_STORY, batch_size=BATCH)
-
-
-STORY_STATE = ["size", "term_counts", "outlet_keys", "outlets", "first_seen", "last_seen", "lead"]
-HEADLINE_STORY = ["story", "story_score", "story_reason", "story_terms"]
-
-
-def _earlier(headline, other):
-    if headline.published_at is None or other.published_at is None:
-        return other.published_at is None and headline.published_at is not None
-    return _by_time(headline) < _by_time(other)
 
 
 def _frequencies(terms):
@@ -124,8 +120,11 @@ def _frequencies(terms):
 
 
 def _save_frequencies(before, after):
-    """Write the counts a batch changed: one upsert (a concurrent batch's last write wins:
-    these are statistics, and a count off by a few changes no weight that matters)."""
+    """Write the counts a batch changed: one upsert.
+
+    Two imports at once may each write their own count (the last wins): these
+    are statistics, and a count off by a few changes no weight that matters.
+    """
     changed = {term: n for term, n in after.counts.items() if before.get(term) != n}
     changed[ALL_HEADLINES] = after.documents
     TermFrequency.objects.bulk_create(
@@ -141,16 +140,15 @@ def _window(headlines, window):
     moments = [h.published_at for h in headlines if h.published_at is not None]
     if not moments:
         return Story.objects.none()
-    return (
-        Story.objects.filter(last_seen__gte=min(moments) - window)
-        .filter(first_seen__lte=max(moments) + window)
-        .select_related("lead")
+    return Story.objects.filter(
+        last_seen__gte=min(moments) - window,
+        first_seen__lte=max(moments) + window,
+        closed=False,
     )
 
 
-def _decide(batch, headline, terms):
+def _alone(batch, headline, terms):
     """A headline with no publish time has no window: a story of its own (never listed)."""
-    headline.story_terms = terms
     if batch.grouper.learn:
         batch.grouper.frequencies.add(terms)
     state = grouping.StoryState(key=None, last_seen=None)
@@ -160,20 +158,21 @@ def _decide(batch, headline, terms):
     return state
 
 
-def _group(batch, headlines, terms):
+def _group(batch, headlines):
     """Group one batch of headlines (a dump's) and note each one's score and reason.
 
     Greedy grouping met in a poor order left a third of a story's copies
     alone on the development set: :meth:`Grouper.assign_batch` orders the
     batch by its titles and gives lone headlines a second look.
     """
-    timeless = [h for h in headlines if h.published_at is None]
-    for headline in timeless:
-        batch.place(headline, _decide(batch, headline, terms[headline.pk]))
-    dated = [h for h in headlines if h.published_at is not None]
-    items = [(h.title, terms[h.pk], h.published_at) for h in dated]
+    dated = []
+    for headline in headlines:
+        if headline.published_at is None:
+            batch.place(headline, _alone(batch, headline, headline.story_terms))
+        else:
+            dated.append(headline)
+    items = [(h.title, h.story_terms, h.published_at) for h in dated]
     for headline, (state, decision) in zip(dated, batch.grouper.assign_batch(items), strict=True):
-        headline.story_terms = terms[headline.pk]
         if decision.story is None:
             headline.story_score, headline.story_reason = None, "first of its story"
         else:
@@ -186,26 +185,27 @@ def _group(batch, headlines, terms):
 def story_assign(*, headlines, window=grouping.WINDOW):
     """Put each new headline in its story: the most similar active one, or a new one.
 
-    ``headlines`` are rows without a story (just created by ingest). They
-    are compared, oldest first, with the stories last seen within ``window``
-    of them and with each other. A fixed number of queries for any number
-    of headlines: the stories read are those active in the window, found by
+    ``headlines`` are new, unsaved rows (ingest creates them right after,
+    story set). They are compared with the stories last seen within
+    ``window`` of them, and with each other. Five queries for any number of
+    headlines: the stories read are those active in the window, found by
     their ``last_seen`` index, never every headline.
     """
-    headlines = sorted((h for h in headlines if h.story_id is None), key=_by_time_key)
+    headlines = sorted(headlines, key=_earliest_first)
     if not headlines:
         return []
-    terms = {h.pk: _terms(h) for h in headlines}
+    for headline in headlines:
+        headline.story_terms = _terms(headline)
     stories = list(_window(headlines, window))
-    vocabulary = {t for h in headlines for t in terms[h.pk]}
+    vocabulary = {t for h in headlines for t in h.story_terms}
     vocabulary.update(t for story in stories for t in story.term_counts)
     frequencies = _frequencies(vocabulary)
     before = dict(frequencies.counts)
     batch = _Batch(frequencies)
     for story in stories:
         batch.load(story)
-    _group(batch, headlines, terms)
-    batch.write(headlines)
+    _group(batch, headlines)
+    batch.write(headlines, saved=False)
     _save_frequencies(before, frequencies)
     return headlines
 
@@ -229,7 +229,7 @@ def _refresh(stories):
         Story.objects.filter(pk__in=empty).delete()
     kept = [s for s in stories if s.pk in members]
     for story in kept:
-        rows = sorted(members[story.pk], key=lambda h: (h.published_at is None, _by_time_key(h)))
+        rows = sorted(members[story.pk], key=_earliest_first)
         counts = {}
         for headline in rows:
             for term in headline.story_terms or _terms(headline):
@@ -241,13 +241,10 @@ def _refresh(stories):
         story.outlets = len(story.outlet_keys)
         story.first_seen = min(moments, default=None)
         story.last_seen = max(moments, default=None)
-        if not story.lead_chosen or story.lead_id not in {h.pk for h in rows}:
-            story.lead, story.lead_chosen = rows[0], False
-    Story.objects.bulk_update(kept, [*STORY_STATE, "lead_chosen"], batch_size=BATCH)
-
-
-def _by_time_key(headline):
-    return (headline.published_at or timezone.now(), headline.pk)
+        lead = {h.pk: h for h in rows}.get(story.lead_id)
+        story.lead = lead  # an editor's lead that left the story no longer leads
+        story.title = (lead or rows[0]).title
+    Story.objects.bulk_update(kept, [*STORY_STATE, "lead"], batch_size=BATCH)
 
 
 def _by(editor):
@@ -276,7 +273,7 @@ def story_merge(*, stories, into=None, editor=""):
     Headline.objects.filter(story=into).update(story_locked=True)
     Story.objects.filter(pk__in=[s.pk for s in others]).delete()
     _refresh([into])
-    into.save(update_fields=["lead"])  # a signal: the site's pages change
+    into.save(update_fields=["title"])  # a signal: the site's pages change
     return into
 
 
@@ -312,19 +309,20 @@ def story_set_lead(*, story, headline, editor=""):
         raise ValueError("The lead copy must be one of the story's headlines.")
     Headline.objects.filter(story=story).update(story_locked=True)
     story.lead = headline
-    story.lead_chosen = True
-    story.save(update_fields=["lead", "lead_chosen"])
+    story.title = headline.title
+    story.save(update_fields=["lead", "title"])
     return story
 
 
 def stories_regroup(*, since=None, dry_run=False, progress=None, window=grouping.WINDOW):
     """Group again every headline (published since ``since``) that no editor placed.
 
-    Headlines are taken in time order, as ingest meets them, weighed with
-    the stored term frequencies; those an editor placed stay in their story
-    and count in its state. A headline that starts a story keeps its former
-    story's row when it can, so story pages keep their address. Returns
-    ``(headlines, moved)``; ``progress(n)`` is called as batches are done.
+    Headlines are taken in time order, in batches the size of a dump, as
+    ingest meets them, weighed with the stored term frequencies; those an
+    editor placed stay in their story and count in its state. A headline that
+    starts a story keeps its former story's row when it can, so story pages
+    keep their address. Returns ``(headlines, moved)``; ``progress(n)`` is
+    called as batches are done.
     """
     with transaction.atomic():
         result = _regroup(since=since, progress=progress, window=window)
@@ -343,16 +341,14 @@ def _regroup(*, since, progress, window):
     previous = {h.pk: h.story_id for h in rows}
     for headline in rows:
         headline.story_terms = headline.story_terms or _terms(headline)
-    vocabulary = {t for h in rows for t in h.story_terms}
-    batch = _Batch(_frequencies(vocabulary), learn=False)
+    batch = _Batch(_frequencies({t for h in rows for t in h.story_terms}), learn=False)
     if since is not None:
         # Stories told before ``since`` are candidates, as at ingest.
         earlier = Story.objects.filter(last_seen__gte=since - window, last_seen__lt=since)
-        for story in earlier.select_related("lead"):
+        for story in earlier.filter(closed=False):
             batch.load(story)
     locked = {h.story_id for h in rows if h.story_locked and h.story_id}
     fixed, reused = {}, set()
-    terms = {h.pk: h.story_terms for h in rows}
     for start in range(0, len(rows), REGROUP_CHUNK):
         chunk = rows[start : start + REGROUP_CHUNK]
         free = []
@@ -366,9 +362,9 @@ def _regroup(*, since, progress, window):
                 state = grouping.StoryState(key=story, last_seen=None, closed=story.closed)
                 fixed[story.pk] = state
                 batch.grouper.add_story(state)
-            batch.grouper.join(state, headline.title, terms[headline.pk], headline.published_at)
+            batch.grouper.join(state, headline.title, headline.story_terms, headline.published_at)
             batch.place(headline, state)
-        _group(batch, free, terms)
+        _group(batch, free)
         for headline in free:
             state, former = headline._story_state, previous[headline.pk]
             free_row = former is not None and former not in reused and former not in locked
@@ -377,7 +373,7 @@ def _regroup(*, since, progress, window):
                 reused.add(former)
         if progress:
             progress(len(chunk))
-    batch.write(rows)
+    batch.write(rows, saved=True)
     emptied = set(previous.values()) - {h.story_id for h in rows} - {None}
     _refresh(list(Story.objects.filter(pk__in=emptied)))
     _refresh([h.story for h in rows])

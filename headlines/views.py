@@ -140,17 +140,13 @@ def source_detail(request, slug):
 
 def story_detail(request, pk):
     """One story: every outlet's copy, newest first, with time and credit."""
-    story = get_object_or_404(Story.objects.select_related("lead"), pk=pk)
+    story = get_object_or_404(Story, pk=pk)
     notices = []
     page = selectors.story_headlines(story, **_cursors(request, notices))
     if not page.items and not request.GET:
         raise Http404("No public headline in this story.")
-    lead = (
-        story.lead if story.lead and story.lead.visible else page.items[0] if page.items else None
-    )
     context = {
         "story": story,
-        "lead": lead,
         "page": page,
         "links": _page_links(request, page),
         "notices": notices,

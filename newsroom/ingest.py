@@ -409,21 +409,19 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     reused = _corrected_headlines(previous, positions, copies, existing)
     existing.update(reused)
     new_keys = [key for key in copies if key not in existing]
-    Headline.objects.bulk_create(
-        [
-            Headline(
-                fingerprint=key,
-                title_key=copies[key][0]["title_key"],
-                published_at=copies[key][0]["published_at"],
-                **_best_copy(copies[key]),
-            )
-            for key in new_keys
-        ],
-        ignore_conflicts=True,
-    )
+    new_rows = [
+        Headline(
+            fingerprint=key,
+            title_key=copies[key][0]["title_key"],
+            published_at=copies[key][0]["published_at"],
+            **_best_copy(copies[key]),
+        )
+        for key in new_keys
+    ]
+    # New headlines join their story (or start one) by title similarity, then are created.
+    story_assign(headlines=new_rows)
+    Headline.objects.bulk_create(new_rows, ignore_conflicts=True)
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
-    # New headlines join their story (or start one) by title similarity.
-    story_assign(headlines=[h for h in rows.values() if h.story_id is None])
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
         if key not in existing:

@@ -43,7 +43,7 @@ def forwards(apps, schema_editor):
         )
         stories.append(
             Story(
-                lead_id=members[0].pk,
+                title=members[0].title,
                 first_seen=min(moments, default=None),
                 last_seen=max(moments, default=None),
                 size=len(members),
@@ -69,8 +69,10 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     Headline = apps.get_model("headlines", "Headline")
-    for headline in Headline.objects.exclude(story=None).only("pk", "story_id").iterator():
-        Headline.objects.filter(pk=headline.pk).update(story_key=f"story-{headline.story_id}")
+    rows = list(Headline.objects.exclude(story=None).only("pk", "story_id"))
+    for headline in rows:
+        headline.story_key = f"story-{headline.story_id}"
+    Headline.objects.bulk_update(rows, ["story_key"], batch_size=BATCH)
 
 
 class Migration(migrations.Migration):
