@@ -223,3 +223,23 @@ def test_story_pages_cost_the_same_for_a_story_of_many_copies(
     with django_assert_max_num_queries(6):
         html = client.get(f"/stories/{story.pk}/").content.decode()
     assert html.count('class="headline-item"') == 50  # a page; the next is a link away
+
+
+@pytest.mark.django_db
+def test_grouping_takes_the_same_queries_however_many_stories_exist(
+    django_assert_max_num_queries,
+):
+    from tests.conftest import FIXTURES
+
+    text = (FIXTURES / "dumps" / "big_200.txt").read_bytes()
+    for k in range(4):
+        ingest_bytes = text.replace(b"Headline number", f"Headline {k} number".encode())
+        dump_ingest(data=ingest_bytes, filename=f"big{k}.txt", captured_at=date(2017, 3, 30))
+    assert Story.objects.count() >= 2
+    # One more than the first import: the stories already there are updated in bulk.
+    with django_assert_max_num_queries(35):
+        dump_ingest(
+            data=text.replace(b"Headline number", b"Headline 9 number"),
+            filename="big9.txt",
+            captured_at=date(2017, 3, 30),
+        )

@@ -73,6 +73,9 @@ def backwards(apps, schema_editor):
     for headline in rows:
         headline.story_key = f"story-{headline.story_id}"
     Headline.objects.bulk_update(rows, ["story_key"], batch_size=BATCH)
+    # Forwards builds them again from the keys.
+    apps.get_model("headlines", "Story").objects.all().delete()
+    apps.get_model("headlines", "TermFrequency").objects.all().delete()
 
 
 class Migration(migrations.Migration):
