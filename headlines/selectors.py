@@ -190,9 +190,30 @@ def _headline_page(queryset, cursors):
     return page
 
 
-def headlines_archive(*, source=None, region=None, topic=None, day=None, before=None, after=None):
-    """The archive, newest first, optionally of one source, region, topic and day."""
+def headlines_archive(
+    *,
+    source=None,
+    region=None,
+    topic=None,
+    day=None,
+    one_per_story=False,
+    before=None,
+    after=None,
+):
+    """The archive, newest first, optionally of one source, region, topic and day.
+
+    ``one_per_story``: a story told by several outlets is one row, its newest
+    public copy (with its "N outlets" link to the rest).
+    """
     headlines = public_headlines()
+    if one_per_story:
+        newer_copy = Headline.objects.filter(
+            visible=True, published_at__isnull=False, story_id=OuterRef("story_id")
+        ).filter(
+            Q(published_at__gt=OuterRef("published_at"))
+            | Q(published_at=OuterRef("published_at"), pk__lt=OuterRef("pk"))
+        )
+        headlines = headlines.filter(~Exists(newer_copy))
     if source is not None:
         headlines = headlines.filter(source=source)
     if region is not None:

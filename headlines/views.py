@@ -80,18 +80,26 @@ def archive(request):
     region = _by_slug(RegionTag, request.GET.get("region"))
     topic = _by_slug(TopicTag, request.GET.get("topic"))
     day = _parse_day(request.GET.get("date"), notices)
+    stories = request.GET.get("stories") == "1"
     page = selectors.headlines_archive(
         source=source,
         region=region,
         topic=topic,
         day=day,
+        one_per_story=stories,
         **_cursors(request, notices),
     )
     context = {
         "page": page,
         "links": _page_links(request, page),
         "notices": notices,
-        "filters": {"source": source, "region": region, "topic": topic, "day": day},
+        "filters": {
+            "source": source,
+            "region": region,
+            "topic": topic,
+            "day": day,
+            "stories": stories,
+        },
         "sources": Source.objects.values_list("slug", "name"),
         "regions": RegionTag.objects.values_list("slug", "name"),
         "topics": TopicTag.objects.values_list("slug", "name"),

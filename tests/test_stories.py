@@ -243,3 +243,33 @@ def test_grouping_takes_the_same_queries_however_many_stories_exist(
             filename="big9.txt",
             captured_at=date(2017, 3, 30),
         )
+
+
+def test_the_archive_can_show_one_row_per_story(client, told, django_assert_max_num_queries):
+    client.get("/robots.txt")
+    with django_assert_max_num_queries(10):
+        html = client.get("/headlines/?stories=1").content.decode()
+    rows = html.partition('class="headline-list"')[2]
+    assert sum(rows.count(escape(title)) for title, _, _ in FED) == 1
+    assert escape(FED[0][0]) in rows  # the newest copy stands for the story
+    assert rows.count('class="headline-item"') == 3  # Fed, Mt. Gox, Titanfall
+
+
+@pytest.mark.django_db
+def test_the_story_admin_pages_take_a_fixed_number_of_queries(
+    client, editor, django_assert_max_num_queries
+):
+    many = [
+        (f"Fed's Plosser says weather slowed jobs growth, copy {n}", f"03.10 / 10:{n:02d}", f"O{n}")
+        for n in range(40)
+    ]
+    ingest(sorted(many, key=lambda item: item[1], reverse=True), "many.txt")
+    story = story_of(many[0][0])
+    client.force_login(editor)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:headlines_story_change", args=[story.pk]))
+    html = page.content.decode()
+    assert html.count("Split out</button>") == 40 and "© O7" not in html  # outlets by name
+    assert "O7" in html and "title similarity 0." in html
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("admin:headlines_story_changelist")).status_code == 200
