@@ -273,3 +273,14 @@ def test_the_story_admin_pages_take_a_fixed_number_of_queries(
     assert "O7" in html and "title similarity 0." in html
     with django_assert_max_num_queries(10):
         assert client.get(reverse("admin:headlines_story_changelist")).status_code == 200
+
+
+def test_an_editors_merge_shows_on_cached_pages_at_once(client, told):
+    from headlines.services import story_merge
+
+    client.get("/robots.txt")
+    before = client.get("/").content.decode().partition('class="sidebar"')[2]
+    assert escape(OTHER[0][0]) in before and escape(GOX[0][0]) in before
+    story_merge(stories=[story_of(GOX[0][0]), story_of(OTHER[0][0])], editor="ed")
+    after = client.get("/").content.decode().partition('class="sidebar"')[2]
+    assert (escape(OTHER[0][0]) in after) != (escape(GOX[0][0]) in after)  # one copy left
