@@ -29,8 +29,8 @@ WINDOW = timedelta(hours=48)
 THRESHOLD = 0.15
 PAIR_THRESHOLD = 0.30
 
-NORM_REFRESH = 16
-MEMBERS_NAMED = 50  # how many of a story's latest copies a reason may name
+NORM_REFRESH = 4
+MEMBERS_NAMED = 20  # how many of a story's latest copies a reason may name
 PRIOR_DOCUMENTS = 1000  # about a day of sidebar headlines
 BIGRAMS = False
 CHAR_GRAMS = 0
@@ -168,7 +168,7 @@ class StoryState:
     term_counts: dict = field(default_factory=dict)  # term -> members holding it
     # (title, unit vector when it joined) of the members at hand
     members: list = field(default_factory=list)
-    _norm: tuple = (None, 0.0)  # (when it was computed, centroid norm)
+    _norm: tuple = (None, 0.0)  # (IDF bucket it was computed in, squared centroid norm)
     size: int = 0
     label: str = ""  # the title to name it by when no member is at hand (its lead's)
     closed: bool = False  # an editor's split: no headline joins it by similarity
@@ -255,19 +255,19 @@ class Grouper:
         if self.link == "average":
             return sum(cosine(vector, member) for _, member in story.members) / story.size
         # Cosine with the centroid: only the headline's own terms count in the
-        # dot product; the centroid's norm is kept until the story grows or
-        # NORM_REFRESH more headlines have moved the IDF.
+        # dot product; the centroid's squared norm grows with each member and
+        # is recomputed once NORM_REFRESH more headlines have moved the IDF.
         counts = story.term_counts
         dot = sum(w * self.frequencies.idf(t) * counts.get(t, 0) for t, w in vector.items())
         return dot / self._centroid_norm(story) if dot else 0.0
 
     def _centroid_norm(self, story):
-        when = (story.size, self.frequencies.documents // NORM_REFRESH)
-        if story._norm[0] != when:
+        bucket = self.frequencies.documents // NORM_REFRESH
+        if story._norm[0] != bucket:
             idf = self.frequencies.idf
-            norm = math.sqrt(sum((idf(t) * n) ** 2 for t, n in story.term_counts.items()))
-            story._norm = (when, norm or 1.0)
-        return story._norm[1]
+            square = sum((idf(t) * n) ** 2 for t, n in story.term_counts.items())
+            story._norm = (bucket, square)
+        return math.sqrt(story._norm[1]) or 1.0
 
     def threshold_for(self, story):
         """A story of one headline needs a closer match; a story of many is a wider topic.
@@ -362,6 +362,10 @@ class Grouper:
     def join(self, story, title, terms, moment):
         """Add a headline to a given story (an editor's decision, or :meth:`assign`'s)."""
         new_terms = [t for t in terms if t not in story.term_counts]
+        if story._norm[0] is not None:
+            idf, counts = self.frequencies.idf, story.term_counts
+            grown = sum(idf(t) ** 2 * (2 * counts.get(t, 0) + 1) for t in terms)
+            story._norm = (story._norm[0], story._norm[1] + grown)
         story.add(title, terms, moment, weigh(terms, self.frequencies))
         for term in new_terms:
             self._index.setdefault(term, []).append(story)
