@@ -65,7 +65,7 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         "published_at",
         "visible",
         "pinned",
-        "story",
+        "story_link",
         "seen_in",
     ]
     list_editable = ["visible", "pinned"]
@@ -128,8 +128,9 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         return lookup == "appearances__dump" or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="story", ordering="story")
-    def story(self, headline):
-        # Every copy of the same story, side by side, on the story's page.
+    def story_link(self, headline):
+        # Every copy of the same story, side by side, on the story's page
+        # (by its id: no query per row).
         if headline.story_id is None:
             return "-"
         return format_html(
@@ -137,10 +138,6 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
             reverse("admin:headlines_story_change", args=[headline.story_id]),
             headline.story_id,
         )
-
-    @admin.display(description="story")
-    def story_link(self, headline):
-        return self.story(headline)
 
     @admin.display(description="seen in", ordering="appearance_total")
     def seen_in(self, headline):
