@@ -3,8 +3,8 @@
 A story is the headlines of several outlets about one event. Each new
 headline is compared with the stories active in a time window and joins the
 most similar one when the similarity reaches a threshold, else it starts a
-story of its own. Similarity is the cosine between TF-IDF vectors of the
-normalised title's word stems and word bigrams; document frequencies are
+story of its own. Similarity is the cosine between the TF-IDF vector of the
+normalised title's word stems and the story's centroid; document frequencies are
 learnt as headlines arrive (the caller stores them), so words every outlet
 uses ("says", "stocks") weigh little and names weigh much.
 
@@ -38,10 +38,11 @@ CHAR_GRAMS = 0
 _QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″«»‹›"', "'"))
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 # Wire-service slugs at the start of a title: "UPDATE 2-", "EXCLUSIVE-",
-# "RPT-", "ECB FOCUS-", "METALS-": capitals (and digits) glued to a dash.
+# "RPT-", "ECB FOCUS-", "METALS-": words of 3+ capitals glued to a dash
+# ("US-China" keeps its "US"; "NATO-Russia" loses "NATO", a known cost).
 _WIRE_PREFIX = re.compile(
-    r"^(?:(?:update|corrected|refile|rpt|exclusive|wrapup|insight|analysis|breakingviews"
-    r"|[A-Z][A-Z0-9&/ ]{1,24}?)(?: \d+)?-(?=\S))+",
+    r"^(?:(?:UPDATE|CORRECTED|REFILE|RPT|EXCLUSIVE|WRAPUP|INSIGHT|ANALYSIS"
+    r"|[A-Z]{3,}(?: [A-Z]{2,}){0,3})(?: \d+)?-(?=\S))+",
 )
 _WIRE_WORDS = re.compile(
     r"^(?:update|corrected|refile|rpt|exclusive|wrapup|insight|analysis)(?: \d+)?-", re.I
