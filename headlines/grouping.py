@@ -32,6 +32,7 @@ PAIR_THRESHOLD = 0.30
 NORM_REFRESH = 4
 MEMBERS_NAMED = 20  # how many of a story's latest copies a reason may name
 PRIOR_DOCUMENTS = 1000  # about a day of sidebar headlines
+MAX_WORD = 40
 BIGRAMS = False
 CHAR_GRAMS = 0
 
@@ -117,7 +118,8 @@ def _stem(word):
 def title_terms(title, publisher="", *, bigrams=BIGRAMS, chars=CHAR_GRAMS):
     """The terms a title is compared by: word stems (optionally bigrams, character n-grams)."""
     words = [_stem(w) for w in _WORD.findall(normalise_title(title, publisher))]
-    words = [w for w in words if w and w not in _STOPWORDS]
+    # A "word" longer than MAX_WORD is junk (a glued URL, a hash): it would only bloat the index.
+    words = [w for w in words if w and w not in _STOPWORDS and len(w) <= MAX_WORD]
     terms = set(words)
     if bigrams:
         terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))

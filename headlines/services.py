@@ -99,7 +99,7 @@ class _Batch:
             story.first_seen = first_seen
             if story.lead_id is None:  # an editor's lead keeps its title
                 story.title = title[:500]
-        old = [s.key for s in touched if not s.key._state.adding]
+        old = sorted((s.key for s in touched if not s.key._state.adding), key=lambda s: s.pk)
         Story.objects.bulk_create([s.key for s in touched if s.key._state.adding])
         if old:
             Story.objects.bulk_update(old, STORY_STATE, batch_size=BATCH)
@@ -128,7 +128,8 @@ def _save_frequencies(before, after):
     changed = {term: n for term, n in after.counts.items() if before.get(term) != n}
     changed[ALL_HEADLINES] = after.documents
     TermFrequency.objects.bulk_create(
-        [TermFrequency(term=term[:100], headlines=n) for term, n in changed.items()],
+        # In term order: concurrent imports lock shared rows in one order, never a deadlock.
+        [TermFrequency(term=term, headlines=changed[term]) for term in sorted(changed)],
         update_conflicts=True,
         unique_fields=["term"],
         update_fields=["headlines"],

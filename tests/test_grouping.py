@@ -79,3 +79,7 @@ def test_a_story_outside_the_window_is_no_candidate():
     assert decision.story is None and story.key == "b"
     story, decision = grouper.assign("c", "Mt. Gox files for bankruptcy protection", terms, late)
     assert story.key == "b" and decision.score > 0.9
+
+
+def test_junk_words_are_no_terms():
+    assert title_terms("x" * 500 + " bank") == ["bank"]
