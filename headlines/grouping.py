@@ -175,8 +175,10 @@ class StoryState:
     size: int = 0
     label: str = ""  # the title to name it by when no member is at hand (its lead's)
     closed: bool = False  # an editor's split: no headline joins it by similarity
+    changed: bool = False  # a member joined since it was loaded: it must be written back
 
     def add(self, title, terms, moment, vector=None):
+        self.changed = True
         self.size += 1
         self.members.append((title, vector if vector is not None else dict.fromkeys(terms, 0.0)))
         for term in terms:
@@ -265,12 +267,16 @@ class Grouper:
         return dot / self._centroid_norm(story) if dot else 0.0
 
     def _centroid_norm(self, story):
+        return math.sqrt(self.norm_square(story)) or 1.0
+
+    def norm_square(self, story):
+        """The squared norm of a story's centroid, weighed anew every NORM_REFRESH headlines."""
         bucket = self.frequencies.documents // NORM_REFRESH
         if story._norm[0] != bucket:
             idf = self.frequencies.idf
             square = sum((idf(t) * n) ** 2 for t, n in story.term_counts.items())
             story._norm = (bucket, square)
-        return math.sqrt(story._norm[1]) or 1.0
+        return story._norm[1]
 
     def threshold_for(self, story):
         """A story of one headline needs a closer match; a story of many is a wider topic.
