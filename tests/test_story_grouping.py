@@ -102,5 +102,4 @@ def test_stories_of_the_dev_set_beat_both_reference_methods(dev_rows, tmp_path, 
     precision, _, f1 = ours
     assert precision >= MIN_PRECISION
     assert f1 >= MIN_F1
-    assert f1 > overlap[2] and f1 > same_title[2]
-    assert precision >= overlap[0] - 0.01
+    assert f1 > overlap[2] + 0.1 and f1 > same_title[2]
