@@ -2,8 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from taggit.utils import parse_tags
@@ -12,7 +15,8 @@ from articles.admin import BoundedCountPaginator, CsvExportAdmin, EditTrackingAd
 from articles.models import RegionTag, Source, TopicTag
 from articles.services import tags_attach, tags_ensure
 
-from .models import Headline, HeadlineAppearance, HeadlineRegion, HeadlineTopic
+from .models import Headline, HeadlineAppearance, HeadlineRegion, HeadlineTopic, Story
+from .services import story_merge, story_set_lead, story_split
 
 
 class BulkTagForm(forms.Form):
@@ -50,7 +54,9 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         "summary_truncated",
         "visible",
         "pinned",
-        "story_key",
+        "story",
+        "story_score",
+        "story_reason",
     )
     list_display = [
         "title",
@@ -59,7 +65,7 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         "published_at",
         "visible",
         "pinned",
-        "story",
+        "story_link",
         "seen_in",
     ]
     list_editable = ["visible", "pinned"]
@@ -80,7 +86,16 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
     paginator = BoundedCountPaginator
     inlines = [AppearanceInline]
     actions = ["hide", "show", "pin", "unpin", "tag_or_set_source"]
-    readonly_fields = ["time_label", "story_key", "created_at", "edited_at", "edited_fields"]
+    readonly_fields = [
+        "time_label",
+        "story_link",
+        "story_score",
+        "story_reason",
+        "story_locked",
+        "created_at",
+        "edited_at",
+        "edited_fields",
+    ]
     fields = [
         "title",
         "summary",
@@ -96,7 +111,10 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         "pinned",
         "region_tags",
         "topic_tags",
-        "story_key",
+        "story_link",
+        "story_score",
+        "story_reason",
+        "story_locked",
         "created_at",
         "edited_at",
         "edited_fields",
@@ -109,13 +127,16 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         # The Dump page links to "the headlines of this dump".
         return lookup == "appearances__dump" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="story", ordering="story_key")
-    def story(self, headline):
-        # A link to every copy of the same story, side by side.
+    @admin.display(description="story", ordering="story")
+    def story_link(self, headline):
+        # Every copy of the same story, side by side, on the story's page
+        # (by its id: no query per row).
+        if headline.story_id is None:
+            return "-"
         return format_html(
-            '<a href="?story_key__exact={}" title="all copies of this story">{}</a>',
-            headline.story_key,
-            headline.story_key[:8],
+            '<a href="{}" title="all copies of this story">{}</a>',
+            reverse("admin:headlines_story_change", args=[headline.story_id]),
+            headline.story_id,
         )
 
     @admin.display(description="seen in", ordering="appearance_total")
@@ -182,3 +203,110 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/headlines/headline/bulk_tag.html", context)
+
+
+class StoryHeadlineInline(admin.TabularInline):
+    """A story's headlines: outlet, time, why each is there; split or lead buttons."""
+
+    model = Headline
+    fk_name = "story"
+    fields = [
+        "title",
+        "source",
+        "published_at",
+        "story_score",
+        "story_reason",
+        "story_locked",
+        "correct",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-published_at", "id"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+    @admin.display(description="correct")
+    def correct(self, headline):
+        # Buttons of the story's change form, posted to the story's own admin views.
+        return format_html(
+            '<button type="submit" class="button" formaction="split/{}/">Split out</button> '
+            '<button type="submit" class="button" formaction="lead/{}/">Make lead</button>',
+            headline.pk,
+            headline.pk,
+        )
+
+
+@admin.register(Story)
+class StoryAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "size", "outlets", "first_seen", "last_seen", "closed"]
+    search_fields = ["title"]
+    date_hierarchy = "last_seen"
+    show_full_result_count = False
+    paginator = BoundedCountPaginator
+    fields = ["title", "lead", "closed", "size", "outlets", "first_seen", "last_seen"]
+    readonly_fields = fields
+    inlines = [StoryHeadlineInline]
+    actions = ["merge"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Merge selected stories into one", permissions=["change"])
+    def merge(self, request, queryset):
+        stories = list(queryset)
+        try:
+            story = story_merge(stories=stories, editor=request.user.get_username())
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request, f"{len(stories)} stories merged into story {story.pk}.", messages.SUCCESS
+        )
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/change/split/<int:headline>/",
+                view(self.split_view),
+                name="headlines_story_split",
+            ),
+            path(
+                "<int:pk>/change/lead/<int:headline>/",
+                view(self.lead_view),
+                name="headlines_story_lead",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _correction(self, request, pk, headline_pk):
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        story = get_object_or_404(Story, pk=pk)
+        return story, get_object_or_404(Headline, pk=headline_pk, story=story)
+
+    def split_view(self, request, pk, headline):
+        story, headline = self._correction(request, pk, headline)
+        try:
+            new = story_split(headline=headline, editor=request.user.get_username())
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request, f"“{headline}” is now story {new.pk}, on its own.", messages.SUCCESS
+            )
+        return redirect("admin:headlines_story_change", story.pk)
+
+    def lead_view(self, request, pk, headline):
+        story, headline = self._correction(request, pk, headline)
+        story_set_lead(story=story, headline=headline, editor=request.user.get_username())
+        self.message_user(request, f"“{headline}” leads the story.", messages.SUCCESS)
+        return redirect("admin:headlines_story_change", story.pk)

@@ -57,6 +57,82 @@ class HeadlineTopic(ItemBase):
         ]
 
 
+class Story(models.Model):
+    """The headlines of several outlets about one event, grouped by title similarity.
+
+    Grouping keeps what it needs to compare a new headline with the story
+    without reading its headlines: how many members hold each term, and which
+    outlets told it. Editors merge, split and choose the lead; their
+    decisions are kept on the headlines (``story_locked``) and never undone.
+    """
+
+    title = models.CharField(
+        "lead title",
+        max_length=500,
+        blank=True,
+        help_text="The lead copy's title: the earliest copy's, or the one an editor chose.",
+    )
+    lead = models.ForeignKey(
+        "Headline",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="lead copy chosen by an editor",
+        help_text="Empty: the earliest copy leads.",
+    )
+    closed = models.BooleanField(
+        "closed to grouping",
+        default=False,
+        help_text="An editor split a headline out into it: grouping adds no headline to it.",
+    )
+    first_seen = models.DateTimeField("first seen", null=True, blank=True)
+    last_seen = models.DateTimeField("last seen", null=True, blank=True)
+    size = models.PositiveIntegerField("headlines", default=0)
+    outlets = models.PositiveIntegerField("outlets", default=0)
+    outlet_keys = models.JSONField("outlets that told it", default=list, blank=True, editable=False)
+    term_counts = models.JSONField(
+        "title terms",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="How many of its headlines hold each title term (for grouping).",
+    )
+    created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
+        ordering = ["-last_seen", "-id"]
+        indexes = [
+            # Grouping reads the stories active in a window by their last sighting.
+            models.Index(fields=["last_seen"], name="story_last_seen_idx"),
+        ]
+
+    def __str__(self):
+        return self.title or f"Story {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("story-detail", args=[self.pk])
+
+
+class TermFrequency(models.Model):
+    """How many headlines held a title term: the IDF of story grouping, learnt at ingest.
+
+    The row with the empty term counts all headlines seen.
+    """
+
+    term = models.CharField("term", max_length=100, unique=True)
+    headlines = models.PositiveIntegerField("headlines", default=0)
+
+    class Meta:
+        verbose_name = "term frequency"
+        verbose_name_plural = "term frequencies"
+
+    def __str__(self):
+        return f"{self.term or '(all)'}: {self.headlines}"
+
+
 class Headline(models.Model):
     """One story from another outlet, as listed in dumps' sidebars.
 
@@ -78,14 +154,23 @@ class Headline(models.Model):
         editable=False,
         help_text="Hash of the normalised title and publish time: one row per story copy.",
     )
-    story_key = models.CharField(
-        "story group",
-        max_length=64,
+    story = models.ForeignKey(
+        Story,
+        on_delete=models.SET_NULL,
+        null=True,
         blank=True,
-        db_index=True,
-        editable=False,
-        help_text="Headlines of one story from several outlets share this key.",
+        related_name="headlines",
+        verbose_name="story",
     )
+    story_score = models.FloatField("grouping score", null=True, blank=True, editable=False)
+    story_reason = models.CharField("why in this story", max_length=300, blank=True, editable=False)
+    story_locked = models.BooleanField(
+        "story set by an editor",
+        default=False,
+        editable=False,
+        help_text="An editor's merge or split: grouping never moves this headline.",
+    )
+    story_terms = models.JSONField("title terms", default=list, blank=True, editable=False)
     summary = models.TextField("summary", blank=True)
     summary_truncated = models.BooleanField("summary was cut", default=False)
     published_at = models.DateTimeField("published", null=True, blank=True)

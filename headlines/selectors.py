@@ -129,7 +129,8 @@ def public_headlines(*, now=None):
     return (
         Headline.objects.filter(visible=True, published_at__isnull=False)
         .select_related("source")
-        .annotate(article_slug=live_slug)
+        # "N outlets" beside a headline whose story several outlets told.
+        .annotate(article_slug=live_slug, story_outlets=F("story__outlets"))
         .prefetch_related("region_tags")
     )
 
@@ -159,25 +160,28 @@ def sidebar_headlines(*, limit=None):
 
     Headlines of the same minute keep the order the outlet listed them in
     (the order ingest created them). A story told by several outlets shares
-    a ``story_key``; it is shown once, by its best-placed copy. The ``NOT
+    a story; it is shown once, by its best-placed copy, with its number of outlets. The ``NOT
     EXISTS`` lets the database walk the sidebar index and stop after
     ``limit`` rows, however large the table.
     """
     limit = settings.SIDEBAR_HEADLINES if limit is None else limit
     same_rank = {"pinned": OuterRef("pinned"), "published_at": OuterRef("published_at")}
-    better_copy = (
-        Headline.objects.filter(
-            visible=True, published_at__isnull=False, story_key=OuterRef("story_key")
-        )
-        .exclude(story_key="")
-        .filter(
-            Q(pinned__gt=OuterRef("pinned"))
-            | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
-            | Q(**same_rank, pk__lt=OuterRef("pk"))
-        )
+    better_copy = Headline.objects.filter(
+        visible=True, published_at__isnull=False, story_id=OuterRef("story_id")
+    ).filter(
+        Q(pinned__gt=OuterRef("pinned"))
+        | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
+        | Q(**same_rank, pk__lt=OuterRef("pk"))
     )
     headlines = public_headlines().filter(~Exists(better_copy)).order_by("-pinned", *LIST_ORDER)
     return _with_primary_region(list(headlines[:limit]))
+
+
+def story_headlines(story, *, before=None, after=None):
+    """Every outlet's public copy of one story, newest first (keyset pages)."""
+    return _headline_page(
+        public_headlines().filter(story=story), {"before": before, "after": after}
+    )
 
 
 def _headline_page(queryset, cursors):
@@ -186,9 +190,30 @@ def _headline_page(queryset, cursors):
     return page
 
 
-def headlines_archive(*, source=None, region=None, topic=None, day=None, before=None, after=None):
-    """The archive, newest first, optionally of one source, region, topic and day."""
+def headlines_archive(
+    *,
+    source=None,
+    region=None,
+    topic=None,
+    day=None,
+    one_per_story=False,
+    before=None,
+    after=None,
+):
+    """The archive, newest first, optionally of one source, region, topic and day.
+
+    ``one_per_story``: a story told by several outlets is one row, its newest
+    public copy (with its "N outlets" link to the rest).
+    """
     headlines = public_headlines()
+    if one_per_story:
+        newer_copy = Headline.objects.filter(
+            visible=True, published_at__isnull=False, story_id=OuterRef("story_id")
+        ).filter(
+            Q(published_at__gt=OuterRef("published_at"))
+            | Q(published_at=OuterRef("published_at"), pk__lt=OuterRef("pk"))
+        )
+        headlines = headlines.filter(~Exists(newer_copy))
     if source is not None:
         headlines = headlines.filter(source=source)
     if region is not None:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("regions/<slug:slug>/", views.region_detail, name="region-detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("sources/<slug:slug>/", views.source_detail, name="source-detail"),
+    path("stories/<int:pk>/", views.story_detail, name="story-detail"),
     path("search/", views.search, name="search"),
 ]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from articles.models import RegionTag, Source, TopicTag
 
 from . import selectors
+from .models import Story
 
 
 def _cursors(request, notices, prefix=""):
@@ -85,18 +86,26 @@ def archive(request):
     region = _by_slug(RegionTag, request.GET.get("region"))
     topic = _by_slug(TopicTag, request.GET.get("topic"))
     day = _parse_day(request.GET.get("date"), notices)
+    stories = request.GET.get("stories") == "1"
     page = selectors.headlines_archive(
         source=source,
         region=region,
         topic=topic,
         day=day,
+        one_per_story=stories,
         **_cursors(request, notices),
     )
     context = {
         "page": page,
         "links": _page_links(request, page),
         "notices": notices,
-        "filters": {"source": source, "region": region, "topic": topic, "day": day},
+        "filters": {
+            "source": source,
+            "region": region,
+            "topic": topic,
+            "day": day,
+            "stories": stories,
+        },
         "sources": Source.objects.values_list("slug", "name"),
         "regions": RegionTag.objects.values_list("slug", "name"),
         "topics": TopicTag.objects.values_list("slug", "name"),
@@ -141,6 +150,22 @@ def source_detail(request, slug):
         "notices": notices,
     }
     return render(request, "headlines/source_detail.html", context)
+
+
+def story_detail(request, pk):
+    """One story: every outlet's copy, newest first, with time and credit."""
+    story = get_object_or_404(Story, pk=pk)
+    notices = []
+    page = selectors.story_headlines(story, **_cursors(request, notices))
+    if not page.items and not request.GET:
+        raise Http404("No public headline in this story.")
+    context = {
+        "story": story,
+        "page": page,
+        "links": _page_links(request, page),
+        "notices": notices,
+    }
+    return render(request, "headlines/story_detail.html", context)
 
 
 def search(request):

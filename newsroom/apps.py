@@ -21,13 +21,20 @@ class NewsroomConfig(AppConfig):
             Source,
             TopicTag,
         )
-        from headlines.models import Headline, HeadlineAppearance, HeadlineRegion, HeadlineTopic
+        from headlines.models import (
+            Headline,
+            HeadlineAppearance,
+            HeadlineRegion,
+            HeadlineTopic,
+            Story,
+        )
 
         from .cache import content_changed
 
         watched = [
             Article,
             Headline,
+            Story,
             Source,
             HeadlineAppearance,
             RegionTag,

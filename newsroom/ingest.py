@@ -12,7 +12,6 @@ import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import reversion
@@ -47,11 +46,11 @@ from headlines.models import (
     fingerprint,
     title_key,
 )
+from headlines.services import story_assign
 from newsroom.dumps import DumpError, decode, parse_dump
 
 logger = logging.getLogger(__name__)
 
-STORY_WINDOW = timedelta(hours=48)  # same title from several outlets: one story
 FILENAME_MAX = 200  # characters of a stored dump's file name (the column holds 255)
 HEADLINE_MERGED_FIELDS = (
     "title",
@@ -500,20 +499,18 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     reused = _corrected_headlines(previous, positions, copies, existing)
     existing.update(reused)
     new_keys = [key for key in copies if key not in existing]
-    story_keys = _story_keys({key: copies[key][0] for key in new_keys})
-    Headline.objects.bulk_create(
-        [
-            Headline(
-                fingerprint=key,
-                title_key=copies[key][0]["title_key"],
-                story_key=story_keys[key],
-                published_at=copies[key][0]["published_at"],
-                **_best_copy(copies[key]),
-            )
-            for key in new_keys
-        ],
-        ignore_conflicts=True,
-    )
+    new_rows = [
+        Headline(
+            fingerprint=key,
+            title_key=copies[key][0]["title_key"],
+            published_at=copies[key][0]["published_at"],
+            **_best_copy(copies[key]),
+        )
+        for key in new_keys
+    ]
+    # New headlines join their story (or start one) by title similarity, then are created.
+    story_assign(headlines=new_rows)
+    Headline.objects.bulk_create(new_rows, ignore_conflicts=True)
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
@@ -600,28 +597,6 @@ def _drop_appearances(result, stale):
     )
     result.orphaned_headlines = list(orphans)
     orphans.update(visible=False)
-
-
-def _story_keys(first_copies):
-    """Group new headlines with same-titled ones published within 48 hours."""
-    keys = {key: key for key in first_copies}
-    title_keys = {values["title_key"] for values in first_copies.values()}
-    if not title_keys:
-        return keys
-    known = {}  # title key -> [(published_at, story_key)], oldest first: only the same title
-    for title, moment, story in Headline.objects.filter(title_key__in=title_keys).values_list(
-        "title_key", "published_at", "story_key"
-    ):
-        known.setdefault(title, []).append((moment, story))
-    for key, values in sorted(first_copies.items()):
-        moment = values["published_at"]
-        same_title = known.setdefault(values["title_key"], [])
-        for other_moment, other_story in same_title:
-            if moment is None or other_moment is None or abs(moment - other_moment) <= STORY_WINDOW:
-                keys[key] = other_story
-                break
-        same_title.append((moment, keys[key]))
-    return keys
 
 
 def _tag(objects, regions, topics, result, region_through, topic_through):

@@ -40,6 +40,12 @@ def editors_group():
             for app, model, actions in migration.EDITOR_PERMISSIONS
             for action in actions
         )
+        stories = import_module("headlines.migrations.0007_editors_story_permissions")
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="headlines", codename__in=stories.STORY_PERMISSIONS
+            )
+        )
     return group
 
 

@@ -46,7 +46,6 @@ def between(html, start, end):
 def headline(**fields):
     fields.setdefault("published_at", timezone.now() - timedelta(hours=1))
     fields.setdefault("fingerprint", f"fp-{fields['title']}-{fields['published_at']}")
-    fields.setdefault("story_key", fields["fingerprint"])
     return Headline.objects.create(**fields)
 
 

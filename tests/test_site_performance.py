@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article, RegionTag, Source, TopicTag
-from headlines.models import Headline
+from headlines.models import Headline, Story
 from headlines.selectors import sidebar_headlines
 
 SLUG = "big-story"
@@ -22,11 +22,12 @@ def empty_page_cache():
 
 def make_headlines(count, *, regions, source=None, start=None, per_story=1):
     start = start or timezone.now() - timedelta(minutes=1)
+    stories = Story.objects.bulk_create(Story() for _ in range(0, count, per_story))
     rows = Headline.objects.bulk_create(
         Headline(
             title=f"Headline {n}",
             fingerprint=f"fp-{n}",
-            story_key=f"story-{n // per_story}",
+            story=stories[n // per_story],
             published_at=start - timedelta(minutes=n),
             source=source,
             summary=f"Summary {n}",
@@ -112,7 +113,7 @@ def test_the_sidebar_is_two_queries_one_per_story_pinned_first(
         shown = [(h.title, [tag.name for tag in h.region_tags.all()]) for h in headlines]
     assert len(shown) == 20
     assert shown[0][0] == pinned.title
-    stories = [h.story_key for h in headlines]
+    stories = [h.story_id for h in headlines]
     assert len(stories) == len(set(stories))
     # The rest: the newest copy of each story, newest first.
     assert [h.title for h in headlines[1:4]] == ["Headline 0", "Headline 3", "Headline 6"]

@@ -819,7 +819,6 @@ def _headline_rows(parsed_dumps, zone):
                     title=item.title[:500],
                     title_key=title_key(item.title),
                     fingerprint=key,
-                    story_key=key,
                     summary=item.summary or "",
                     summary_truncated=item.summary_truncated,
                     published_at=published,

@@ -133,7 +133,6 @@ def _headlines(rng, count, seed, now, regions, topics, source_ids, out):
                     title=title,
                     title_key=key,
                     fingerprint=key,
-                    story_key=key,
                     summary=" ".join(sentence(rng) for _ in range(2)),
                     summary_truncated=rng.random() < 0.4,
                     published_at=published,
