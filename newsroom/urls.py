@@ -16,10 +16,11 @@ from .cache import page_number, public_page, public_urls
 # cache keys on these alone and the view sees no other. Pages not named read none.
 CURSORS = ("before", "after")
 HEADLINES_PARAMS = {
-    "headline-archive": ("source", "region", "topic", "date", *CURSORS),
+    "headline-archive": ("source", "region", "topic", "date", "stories", *CURSORS),
     "region-detail": (*CURSORS, "articles_before", "articles_after"),
     "topic-detail": (*CURSORS, "articles_before", "articles_after"),
     "source-detail": CURSORS,
+    "story-detail": CURSORS,
     "search": ("q",),
 }
 

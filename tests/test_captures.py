@@ -1,5 +1,6 @@
 """General captures (dump-format.md, "Captures of other pages"): each rule on a small dump."""
 
+import gc
 import time
 from datetime import date, datetime
 from textwrap import wrap
@@ -238,12 +239,19 @@ def test_the_sidebar_layout_is_still_read_first(sample_bytes):
 
 
 def _seconds(text):
-    start = time.perf_counter()
+    # CPU time with the collector paused: on a shared machine wall time and a
+    # full collection of the test process's heap are noise, not the parser.
+    gc.collect()
+    gc.disable()
+    start = time.process_time()
     try:
         parse_dump(text, today=TODAY)
     except DumpError:
         pass
-    return time.perf_counter() - start
+    finally:
+        seconds = time.process_time() - start
+        gc.enable()
+    return seconds
 
 
 @pytest.mark.parametrize(
@@ -260,8 +268,12 @@ def _seconds(text):
 )
 def test_capture_parsing_is_linear(shape):
     parse_dump(shape(10), today=TODAY)  # warm the stop-word and month caches
-    small = min(_seconds(shape(1000)) for _ in range(3))
-    large = min(_seconds(shape(10000)) for _ in range(3))
+    small_text, large_text = shape(2000), shape(20000)
+    small = min(_seconds(small_text) for _ in range(5))
+    large = min(_seconds(large_text) for _ in range(3))
+    if large / max(small, 1e-4) > 20:  # once more: another process may have taken the core
+        small = min(small, *(_seconds(small_text) for _ in range(5)))
+        large = min(large, *(_seconds(large_text) for _ in range(3)))
     assert large / max(small, 1e-4) <= 20, (small, large)
 
 

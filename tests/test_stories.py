@@ -1,5 +1,6 @@
 """Stories: grouped at ingest with a reason, corrected by editors, kept by re-import and regroup."""
 
+import re
 from datetime import date
 from html import escape
 from io import StringIO
@@ -223,6 +224,11 @@ def test_story_pages_cost_the_same_for_a_story_of_many_copies(
     with django_assert_max_num_queries(6):
         html = client.get(f"/stories/{story.pk}/").content.decode()
     assert html.count('class="headline-item"') == 50  # a page; the next is a link away
+    # The next page, through the page cache (it keys on the cursor, so serves page 2).
+    after = re.search(r'rel="next" href="(\?[^"]+)"', html)
+    assert after, "a link to the next page of copies"
+    rest = client.get(f"/stories/{story.pk}/" + after[1].replace("&amp;", "&")).content.decode()
+    assert rest.count('class="headline-item"') == 10
 
 
 @pytest.mark.django_db
