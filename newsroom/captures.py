@@ -1062,6 +1062,8 @@ def _article(units, limit, warnings):
     kept = [index for index in range(max(start, title_index + 1), end) if _in_body(units, index)]
     paragraphs = [units[index].text for index in kept]
     used = {title_index, *kept}
+    if page_key:
+        used.add(0)  # the page-title line: it found the headline, it is not furniture
     # Byline and date: in the lines between the headline and the body, else just under it.
     byline = published = None
     head_end = min(len(units), max(first_prose, title_index + 1) + 4)

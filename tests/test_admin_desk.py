@@ -389,10 +389,10 @@ def test_the_preview_shows_the_lines_dropped_as_furniture_escaped_and_capped(des
     assert f'href="{reverse("admin:articles_dump_change", args=[dump.pk])}#L3">3</a>' in dropped
     assert "Menu item &lt;b&gt;1&lt;/b&gt;" in dropped and "<b>1</b>" not in dropped
     assert dropped.count("<tr>") == 1 + 200  # the header and the first 200 lines
-    # The menu and the rest of PASTE's furniture: the page-title line, 3 navigation lines,
+    # The menu and the rest of PASTE's furniture: 3 navigation lines,
     # "Subscribe", the cookie notice, the "News" kicker, 2 share lines, "Related", 2 related
     # headlines and the copyright line.
-    total = len(menu) + 13
+    total = len(menu) + 12
     assert f"…and {total - 200} more lines." in dropped
     assert BODY[0] not in dropped
 

@@ -309,6 +309,7 @@ def test_a_capture_lists_the_lines_it_dropped_with_their_numbers_but_never_print
     # What the article kept is not "dropped": the title, byline, date and body.
     kept = {"Council closes the old bridge for repairs", "By Jill Serjeant", "28.03.2017 21:10"}
     assert not (kept | set(BODY)) & {item.text for item in parsed.dropped}
+    assert 1 not in {item.line for item in parsed.dropped}  # the page title found the headline
     assert "dropped" not in parsed.as_json()  # the JSON contract has no such key
 
 
