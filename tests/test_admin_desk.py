@@ -433,3 +433,14 @@ def test_the_format_page_shows_the_shared_contract():
     if shared is None:
         pytest.skip("the shared docs are not beside this checkout")
     assert FORMAT_DOC.read_bytes() == shared.read_bytes(), "copy ../shared/docs/dump-format.md"
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_an_article_date_without_a_time(desk):
+    from tests.test_captures import PASTE
+
+    capture = PASTE.replace("28.03.2017 21:10", "28 March 2017")
+    ingest_url = reverse("admin:articles_dump_ingest")
+    preview = desk.post(ingest_url, {"step": "preview", "text": capture, "text_name": "p.txt"})
+    assert preview.status_code == 200
+    assert "<dt>Date</dt><dd>2017-03-28</dd>" in preview.content.decode()

@@ -93,3 +93,27 @@ def test_an_editor_uploads_three_captures_and_a_saved_page_and_imports_them(
     assert Dump.objects.filter(status=Dump.Status.IMPORTED).count() == 4
     for title, _ in EXPECTED.values():
         assert browser.find_element(By.LINK_TEXT, title)  # the "Created" links
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_dump_leads_the_editor_to_the_format_section(
+    live_server, editor_login  # noqa: F811 - the fixture imported above
+):
+    browser = editor_login
+    browser.get(f"{live_server.url}/admin/articles/dump/ingest/")
+    minutes = (
+        "The meeting opened at nine and the minutes of the last meeting were read and approved "
+        "by all the members present, after a short discussion of the budget for next year.\n"
+    )
+    browser.find_element(By.ID, "id_text").send_keys(minutes)
+    browser.find_element(By.CSS_SELECTOR, "input[value=Preview]").click()
+    see(browser, "not a page dump")
+    browser.shots.take("refused")
+    browser.find_element(By.CSS_SELECTOR, "a.format-link").click()
+    see(browser, "The dump format")
+    assert browser.current_url.endswith("/admin/articles/dump/format/#captures-of-other-pages")
+    heading = browser.find_element(By.ID, "captures-of-other-pages")
+    assert heading.text == "Captures of other pages" and heading.is_displayed()
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top;", heading)
+    assert 0 <= top < 200  # scrolled to the section
+    browser.shots.take("format-section")
