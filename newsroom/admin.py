@@ -34,6 +34,8 @@ from .ingest import (
 
 NOTES_SHOWN = 200  # line notes on one page; the rest are counted
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the parser numbers lines
+FORMAT_DOC = settings.BASE_DIR / "docs" / "dump-format.md"  # a copy of the shared contract
+FORMAT_SECTION = "captures-of-other-pages"  # the anchor refused dumps link to
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -44,7 +46,9 @@ class MultipleFileField(forms.FileField):
     """Several files from one input, each checked against the size limit."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".txt,text/plain"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ".txt,.html,.htm,text/plain,text/html"})
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -267,7 +271,14 @@ class DumpAdmin(admin.ModelAdmin):
         if not dump.error:
             return "—"
         where = f"line {dump.error_line}: " if dump.error_line else ""
-        return format_html('<strong class="errornote">{}{}</strong>', where, dump.error)
+        return format_html(
+            '<strong class="errornote">{}{}</strong><br>What the parser reads: '
+            '<a class="format-link" href="{}#{}">the dump format, “Captures of other pages”</a>',
+            where,
+            dump.error,
+            reverse("admin:articles_dump_format"),
+            FORMAT_SECTION,
+        )
 
     @admin.display(description="warnings")
     def warnings_view(self, dump):
@@ -334,6 +345,7 @@ class DumpAdmin(admin.ModelAdmin):
             path("ingest/", view(self.ingest_view), name="articles_dump_ingest"),
             path("<int:pk>/raw/", view(self.raw_download_view), name="articles_dump_raw"),
             path("<int:pk>/edit/", view(self.edit_text_view), name="articles_dump_edit"),
+            path("format/", view(self.format_view), name="articles_dump_format"),
             *super().get_urls(),
         ]
 
@@ -455,6 +467,20 @@ class DumpAdmin(admin.ModelAdmin):
                 return IngestResult(filename=dump.filename, status=Status.ALREADY, dump=dump)
             return dump_ingest(data=dump.raw, user=request.user, dump=dump, **_options(options))
 
+    def format_view(self, request):
+        """The dump format (docs/dump-format.md) for the desk: one escaped block per section."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/articles/dump/format.html",
+            self._context(
+                request,
+                "The dump format",
+                sections=format_sections(FORMAT_DOC.read_text(encoding="utf-8")),
+            ),
+        )
+
     def edit_text_view(self, request, pk):
         dump = get_object_or_404(Dump, pk=pk)
         if not self.has_change_permission(request, dump):
@@ -497,6 +523,29 @@ class DumpAdmin(admin.ModelAdmin):
                 error=error,
             ),
         )
+
+
+def format_sections(markdown):
+    """(heading, anchor, level, text) of each section of a markdown document, in order.
+
+    Enough of markdown for a page of plain text under its headings: the text is
+    shown as it is written (escaped, preformatted), the headings get anchors
+    ("Captures of other pages" -> "captures-of-other-pages").
+    """
+    sections = [["", "", 1, []]]
+    for line in markdown.splitlines():
+        heading = re.match(r"(#{1,6})\s+(.*)", line)
+        if heading:
+            title = heading[2].strip()
+            anchor = re.sub(r"[^\w]+", "-", title.casefold()).strip("-")
+            sections.append([title, anchor, len(heading[1]), []])
+        else:
+            sections[-1][3].append(line)
+    return [
+        (title, anchor, level, "\n".join(lines).strip("\n"))
+        for title, anchor, level, lines in sections
+        if title or "".join(lines).strip()
+    ]
 
 
 def _admin_link(obj):

@@ -34,6 +34,7 @@ from functools import cache
 
 from newsroom.dumps import (
     _LINE_BREAK,
+    DroppedLine,
     DumpError,
     ParsedArticle,
     ParsedDump,
@@ -904,6 +905,19 @@ def _refusal(units, found):
 
 MIN_BODY_CHARS = 120  # less prose than this is no article
 
+# What a line left out of the article was read as, in the editor's words.
+DROPPED_AS = {
+    "prose": "prose outside the article",
+    "short": "sentence outside the article",
+    "item": "list item",
+    "furniture": "furniture",
+    "stop": "end-of-article heading",
+    "date": "date",
+    "byline": "byline",
+    "url": "link",
+    "other": "other",
+}
+
 
 def parse_capture(text, *, captured_at=None, today=None):
     """Read a general capture (text already decoded) into a ParsedDump, ``layout="capture"``."""
@@ -919,13 +933,14 @@ def parse_capture(text, *, captured_at=None, today=None):
     for unit in units:
         classify(unit, stopwords, limit)
     warnings = []
-    article, segment = _article(units, limit, warnings)
+    article, segment, used = _article(units, limit, warnings)
     headlines = []
     for index, unit in enumerate(units):
         if unit.bullet and not (segment[0] <= index < segment[1]) and len(unit.text) <= 300:
             headline = timed_headline(unit.text, unit.line, len(headlines) + 1, limit)
             if headline:
                 headlines.append(headline)
+                used.add(index)
     if article is None and not headlines:
         prose = sum(1 for unit in units if unit.kind == "prose")
         found = (
@@ -934,7 +949,14 @@ def parse_capture(text, *, captured_at=None, today=None):
             else "no paragraph of prose"
         ) + f" in {len(units)} line(s) of text, and no list item with a time"
         raise _refusal(units, found)
-    return ParsedDump(article=article, headlines=headlines, warnings=warnings, layout="capture")
+    dropped = [
+        DroppedLine(unit.line, unit.text, DROPPED_AS.get(unit.kind, "other"))
+        for index, unit in enumerate(units)
+        if index not in used
+    ]
+    return ParsedDump(
+        article=article, headlines=headlines, warnings=warnings, layout="capture", dropped=dropped
+    )
 
 
 def better_reading(sidebar, text, *, captured_at=None, today=None):
@@ -991,11 +1013,11 @@ def _in_body(units, index):
 def _article(units, limit, warnings):
     segment = best_segment(units)
     if segment is None:
-        return None, (0, 0)
+        return None, (0, 0), set()
     start, end = segment
     body = [unit for unit in units[start:end] if unit.kind in ("prose", "short")]
     if sum(len(unit.text) * (3 if unit.cjk else 1) for unit in body) < MIN_BODY_CHARS:
-        return None, (0, 0)
+        return None, (0, 0), set()
     first = units[0]
     # A browser paste starts with the page's <title> and a blank line.
     page_key = ""
@@ -1028,7 +1050,7 @@ def _article(units, limit, warnings):
         title_index = find_title(units, first_prose, page_key, heading_indent)
     if title_index is None:
         if not page_key or len(first.text) > 250:
-            return None, (0, 0)
+            return None, (0, 0), set()
         parts = title_parts(first.text)
         title = max(parts, key=len) if parts else first.text
         title_line = first.line
@@ -1037,23 +1059,29 @@ def _article(units, limit, warnings):
     else:
         title = units[title_index].text
         title_line = units[title_index].line
-    paragraphs = [
-        units[index].text
-        for index in range(max(start, title_index + 1), end)
-        if _in_body(units, index)
-    ]
+    kept = [index for index in range(max(start, title_index + 1), end) if _in_body(units, index)]
+    paragraphs = [units[index].text for index in kept]
+    used = {title_index, *kept}
+    if page_key:
+        used.add(0)  # the page-title line: it found the headline, it is not furniture
     # Byline and date: in the lines between the headline and the body, else just under it.
     byline = published = None
-    head = units[title_index + 1 : max(first_prose, title_index + 1) + 4]
-    for unit in head:
+    head_end = min(len(units), max(first_prose, title_index + 1) + 4)
+    for index in range(title_index + 1, head_end):
+        unit = units[index]
         if byline is None:
             byline = byline_name(unit.text)
+            if byline is not None:
+                used.add(index)
         if published is None and len(unit.text) <= 200:
             published, _ = find_date(unit.text, limit)
+            if published is not None:
+                used.add(index)
     if published is None:
-        for unit in units[max(0, title_index - 4) : title_index]:
-            if unit.kind == "date":
-                published, _ = find_date(unit.text, limit)
+        for index in range(max(0, title_index - 4), title_index):
+            if units[index].kind == "date":
+                published, _ = find_date(units[index].text, limit)
+                used.add(index)
     # The standfirst: a sentence right under the headline, standing before the body's run
     # (one inside the run stays a paragraph: pages and readers count it as the body's start).
     dek = None
@@ -1062,6 +1090,7 @@ def _article(units, limit, warnings):
         after += 1
     if after < start and _dek_like(units[after], len(title)) and not units[after].after_image:
         dek = units[after].text
+        used.add(after)
     # A paywall or "continue reading" mark right after the body: the text was cut.
     cut = False
     if paragraphs:  # a trailing "…" marks a teaser cut short, as in the sidebar layout
@@ -1085,4 +1114,4 @@ def _article(units, limit, warnings):
         byline=byline,
         published_at=published,
     )
-    return article, segment
+    return article, segment, used

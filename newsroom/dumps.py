@@ -168,11 +168,24 @@ class ParsedHeadline:
 
 
 @dataclass
+class DroppedLine:
+    """A line of a capture the reading left out of the article: furniture, a list, a caption."""
+
+    line: int  # 1-based line of the input (of the HTML source for a saved page)
+    text: str
+    kind: str  # why it was left out, in words: "furniture", "list item", ...
+
+
+@dataclass
 class ParsedDump:
     article: ParsedArticle | None
     headlines: list[ParsedHeadline]
     warnings: list[ParseWarning]
     layout: str = "sidebar"  # which reading produced it: sidebar, capture or html
+    # For the admin preview only, never printed: the JSON of ``parse_dump`` is a
+    # contract (dump-format.md) and has no such key. Empty for the sidebar layout,
+    # whose skipped text is in the warnings.
+    dropped: list[DroppedLine] = field(default_factory=list)
 
     def as_json(self):
         """The exact structure ``manage.py parse_dump`` prints."""

@@ -15,7 +15,7 @@ import re
 
 from newsroom import captures
 from newsroom.captures import fold
-from newsroom.dumps import DumpError, ParsedArticle, ParsedDump, ParseWarning
+from newsroom.dumps import DroppedLine, DumpError, ParsedArticle, ParsedDump, ParseWarning, collapse
 
 _HTML_START = re.compile(rb"\s*<")
 _HTML_MARK = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
@@ -62,6 +62,75 @@ def _page_title(tree, metadata_title):
     return None
 
 
+# Elements that start a line of the page's text; what stands between them is one line.
+_BLOCKS = frozenset(
+    "address article aside blockquote br dd details div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol option p pre section summary table td th "
+    "tr ul".split()
+)
+# Elements whose text a reader never sees.
+_UNSEEN = frozenset("head script style noscript template svg iframe object select".split())
+
+
+def page_lines(tree):
+    """(source line, text) of each line of text the page shows, in one walk of the tree.
+
+    Walked with start/end events, not recursion, so a deeply nested page neither
+    overflows the stack nor costs more than its size. Changes ``tree``: its
+    comments go (their tails stay), as the walk would not see those tails.
+    """
+    from lxml import etree
+
+    etree.strip_tags(tree, etree.Comment, etree.ProcessingInstruction)
+    lines, pieces, where = [], [], None
+    unseen = 0  # depth inside an element whose text is not shown
+
+    def add(text, line):
+        nonlocal where
+        if text:
+            where = where or line
+            pieces.append(text)
+
+    def flush():
+        nonlocal pieces, where
+        text = collapse("".join(pieces))
+        if text:
+            lines.append((where or 1, text))
+        pieces, where = [], None
+
+    body = tree.find(".//body")
+    for event, element in etree.iterwalk(body if body is not None else tree, ("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if unseen or tag in _UNSEEN:
+                unseen += 1
+            else:
+                if tag in _BLOCKS:
+                    flush()
+                add(element.text, element.sourceline)
+            continue
+        if unseen:
+            unseen -= 1
+            if unseen:
+                continue
+        elif tag in _BLOCKS:
+            flush()
+        add(element.tail, element.sourceline)
+    flush()
+    return lines
+
+
+def dropped_lines(tree, kept):
+    """The page's lines whose text is none of ``kept`` (the article's parts): what was dropped."""
+    # The extractor writes a list item as "- item"; the page shows "item".
+    keys = {fold(text.removeprefix("- ")) for text in kept if text}
+    return [
+        DroppedLine(line, text, "not in the extracted article")
+        for line, text in page_lines(tree)
+        if fold(text) not in keys
+    ]
+
+
 def parse_html(data, *, captured_at=None, today=None):
     """Read a saved HTML page (bytes or text) into a ParsedDump with ``layout="html"``."""
     import trafilatura  # local: loading it takes a while and only HTML needs it
@@ -93,8 +162,9 @@ def parse_html(data, *, captured_at=None, today=None):
     if published is not None and published > limit:
         warnings.append(ParseWarning(1, f"date {document.date} is after the capture date: dropped"))
         published = None
+    title = " ".join(title.split())
     article = ParsedArticle(
-        title=" ".join(title.split()),
+        title=title,
         dek=(" ".join(document.description.split()) or None) if document.description else None,
         dek_truncated=False,
         region_label=None,
@@ -104,4 +174,8 @@ def parse_html(data, *, captured_at=None, today=None):
         byline=document.author or None,
         published_at=published,
     )
-    return ParsedDump(article=article, headlines=headlines, warnings=warnings, layout="html")
+    kept = [title, article.dek, article.byline, *paragraphs]
+    dropped = dropped_lines(tree, kept) if tree is not None else []
+    return ParsedDump(
+        article=article, headlines=headlines, warnings=warnings, layout="html", dropped=dropped
+    )

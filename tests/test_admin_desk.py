@@ -370,3 +370,77 @@ def test_the_preview_of_a_general_capture_shows_how_it_was_read_and_its_body(des
     assert BODY[1] in page
     assert "<script>alert(1)</script>" not in page  # dump text is escaped, never marked safe
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_the_lines_dropped_as_furniture_escaped_and_capped(desk):
+    from tests.test_captures import BODY, PASTE
+
+    menu = [f"Menu item <b>{n}</b>" for n in range(1, 251)]
+    capture = PASTE.replace("Skip to content", "\n".join(menu))
+    ingest_url = reverse("admin:articles_dump_ingest")
+    preview = desk.post(ingest_url, {"step": "preview", "text": capture, "text_name": "p.txt"})
+    page = preview.content.decode()
+    dropped = page[page.index('<details class="parsed-dropped">') :]
+    dropped = dropped[: dropped.index("</details>")]
+    assert "Dropped as furniture: " in dropped
+    # Line 3 is the first menu line; every row links to the dump's text at that line.
+    dump = Dump.objects.get()
+    assert f'href="{reverse("admin:articles_dump_change", args=[dump.pk])}#L3">3</a>' in dropped
+    assert "Menu item &lt;b&gt;1&lt;/b&gt;" in dropped and "<b>1</b>" not in dropped
+    assert dropped.count("<tr>") == 1 + 200  # the header and the first 200 lines
+    # The menu and the rest of PASTE's furniture: 3 navigation lines,
+    # "Subscribe", the cookie notice, the "News" kicker, 2 share lines, "Related", 2 related
+    # headlines and the copyright line.
+    total = len(menu) + 12
+    assert f"…and {total - 200} more lines." in dropped
+    assert BODY[0] not in dropped
+
+
+@pytest.mark.django_db
+def test_a_refused_dump_links_to_the_format_section_on_every_page_that_shows_it(desk):
+    ingest_url = reverse("admin:articles_dump_ingest")
+    preview = desk.post(ingest_url, {"step": "preview", "text": "Plain prose.\n", "text_name": "b"})
+    link = f'href="{reverse("admin:articles_dump_format")}#captures-of-other-pages"'
+    assert link in preview.content.decode()
+    dump = Dump.objects.get()
+    for url in (
+        reverse("admin:articles_dump_change", args=[dump.pk]),
+        reverse("admin:articles_dump_edit", args=[dump.pk]),
+    ):
+        assert link in desk.get(url).content.decode(), url
+    doc = desk.get(reverse("admin:articles_dump_format")).content.decode()
+    assert '<h2 id="captures-of-other-pages">Captures of other pages</h2>' in doc
+    assert "`lynx -dump` (body indented by three spaces" in doc  # the contract's own text
+    assert "&lt;html" in doc and "<html`" not in doc  # shown escaped, as written
+
+
+@pytest.mark.django_db
+def test_the_format_page_is_for_the_desk_only(client, django_user_model):
+    url = reverse("admin:articles_dump_format")
+    assert client.get(url).status_code == 302  # to the login page
+    staff = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url).status_code == 403
+
+
+def test_the_format_page_shows_the_shared_contract():
+    from newsroom.admin import FORMAT_DOC
+
+    # ../shared beside the checkout (or beside the folder of worktrees holding it).
+    beside = [parent / "shared" / "docs" / "dump-format.md" for parent in FORMAT_DOC.parents]
+    shared = next((path for path in beside if path.exists()), None)
+    if shared is None:
+        pytest.skip("the shared docs are not beside this checkout")
+    assert FORMAT_DOC.read_bytes() == shared.read_bytes(), "copy ../shared/docs/dump-format.md"
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_an_article_date_without_a_time(desk):
+    from tests.test_captures import PASTE
+
+    capture = PASTE.replace("28.03.2017 21:10", "28 March 2017")
+    ingest_url = reverse("admin:articles_dump_ingest")
+    preview = desk.post(ingest_url, {"step": "preview", "text": capture, "text_name": "p.txt"})
+    assert preview.status_code == 200
+    assert "<dt>Date</dt><dd>2017-03-28</dd>" in preview.content.decode()

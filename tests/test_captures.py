@@ -306,3 +306,43 @@ def test_a_site_name_taken_for_the_h1_yields_to_the_capture_reading():
     parsed = parse_dump(dump, today=TODAY)
     assert parsed.layout == "capture"
     assert parsed.article.title == "Council closes the old bridge for repairs"
+
+
+def test_a_capture_lists_the_lines_it_dropped_with_their_numbers_but_never_prints_them():
+    parsed = parse_dump(PASTE.encode(), today=TODAY)
+    lines = PASTE.split("\n")
+    dropped = {(item.line, item.text) for item in parsed.dropped}
+    for text in ("Skip to content", "Share on Facebook", "Related", "Mayor opens a new park"):
+        number = next(n for n, line in enumerate(lines, start=1) if line.startswith(text))
+        assert (number, lines[number - 1]) in dropped
+    kinds = {item.text: item.kind for item in parsed.dropped}
+    assert kinds["Share on Facebook"] == "furniture"
+    assert kinds["Related"] == "end-of-article heading"
+    # What the article kept is not "dropped": the title, byline, date and body.
+    kept = {"Council closes the old bridge for repairs", "By Jill Serjeant", "28.03.2017 21:10"}
+    assert not (kept | set(BODY)) & {item.text for item in parsed.dropped}
+    assert 1 not in {item.line for item in parsed.dropped}  # the page title found the headline
+    assert "dropped" not in parsed.as_json()  # the JSON contract has no such key
+
+
+def test_a_saved_html_page_lists_the_page_text_the_extractor_left_out():
+    html = (
+        "<!DOCTYPE html><html><head><title>Council closes the old bridge</title>"
+        "<script>var tracking = 'never shown';</script></head><body>\n<nav><ul>\n"
+        "<li><a href='/'>Home</a></li>\n<li><a href='/n'>Sport <b>and</b> News</a></li>\n"
+        "</ul></nav>\n<article><h1>Council closes the old bridge</h1>\n"
+        + "\n".join(f"<p>{paragraph}</p>" for paragraph in BODY)
+        + "\n</article>\n<footer>Contact the newsroom</footer></body></html>"
+    )
+    parsed = parse_dump(html.encode(), today=TODAY)
+    dropped = {(item.line, item.text) for item in parsed.dropped}
+    assert (3, "Home") in dropped and (4, "Sport and News") in dropped
+    assert (11, "Contact the newsroom") in dropped
+    texts = {item.text for item in parsed.dropped}
+    assert not texts & set(BODY) and "Council closes the old bridge" not in texts
+    assert not any("never shown" in text for text in texts)
+    assert "dropped" not in parsed.as_json()
+
+
+def test_the_sidebar_layout_drops_nothing_silently(sample_bytes):
+    assert parse_dump(sample_bytes, today=TODAY).dropped == []
