@@ -168,44 +168,87 @@ def tags_attach(*, through, pairs):
     )
 
 
+# Words and single marks: the units phrases are matched on ("U.S." is U . S .).
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+class PhraseMatcher:
+    """Find the longest known phrases in a text, leftmost first, in linear time.
+
+    One alternation regex of a thousand phrases tries each one at every
+    position of the text; this walks the text's tokens once and, only where a
+    token can start a phrase, looks up the few spans of tokens after it. A
+    phrase matches on whole words only, as ``(?<!\\w)phrase(?!\\w)`` would.
+    ``fold`` maps a span (and each phrase) to its lookup key: exact by default.
+    """
+
+    def __init__(self, phrases, *, fold=None):
+        self.fold = fold or (lambda text: text)
+        self.phrases = {self.fold(phrase): phrase for phrase in phrases}
+        self.firsts = set()
+        self.longest = 1
+        for phrase in phrases:
+            tokens = _TOKEN.findall(phrase)
+            if tokens:
+                self.firsts.add(self.fold(tokens[0]))
+                self.longest = max(self.longest, len(tokens))
+
+    def findall(self, text):
+        """The keys of the phrases found in ``text``, in order."""
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        found, index = [], 0
+        while index < len(spans):
+            start = spans[index][0]
+            if self.fold(text[start : spans[index][1]]) in self.firsts and not (
+                start and _is_word(text[start - 1])
+            ):
+                last = min(index + self.longest, len(spans)) - 1
+                for end_index in range(last, index - 1, -1):
+                    end = spans[end_index][1]
+                    key = self.fold(text[start:end])
+                    if key in self.phrases and not (end < len(text) and _is_word(text[end])):
+                        found.append(key)
+                        index = end_index
+                        break
+            index += 1
+        return found
+
+
+def _is_word(char):
+    return char.isalnum() or char == "_"
+
+
 @cache
 def gazetteer():
-    """(compiled pattern, term -> region tag name) from the project's gazetteer file."""
+    """(matcher, term -> region tag name) from the project's gazetteer file."""
     data = json.loads(GAZETTEER_PATH.read_text(encoding="utf-8"))
     terms = {term: tag for tag, entry in data.items() for term in [tag, *entry["terms"]]}
-    # Longest first so that "South Sudan" wins over "Sudan".
-    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), terms
+    return PhraseMatcher(terms), terms
 
 
 def suggest_regions(*texts):
     """Region tag names whose country, demonym or city appears in the texts."""
-    pattern, terms = gazetteer()
-    return sorted({terms[match] for text in texts if text for match in pattern.findall(text)})
+    matcher, terms = gazetteer()
+    return sorted({terms[match] for text in texts if text for match in matcher.findall(text)})
 
 
 def topic_lexicon():
-    """The editable lexicon as (compiled pattern, keyword -> topic name); one query."""
-    rows = TopicKeyword.objects.values_list("keyword", "topic__name")
+    """The editable lexicon as (matcher, keyword key -> topic names); one query."""
     entries = {}
-    for keyword, topic in rows:
+    for keyword, topic in TopicKeyword.objects.values_list("keyword", "topic__name"):
         entries.setdefault(tag_key(keyword), set()).add(topic)
     if not entries:
         return None, {}
-    keywords = sorted({keyword for keyword, _ in rows}, key=len, reverse=True)
-    alternatives = "|".join(re.escape(keyword) for keyword in keywords)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), entries
+    return PhraseMatcher(entries, fold=tag_key), entries
 
 
 def suggest_topics(lexicon, *texts):
     """Topic names whose keywords appear in the texts, matched by :func:`tag_key`."""
-    pattern, entries = lexicon
-    if pattern is None:
+    matcher, entries = lexicon
+    if matcher is None:
         return []
     found = set()
     for text in texts:
-        for match in pattern.findall(text or ""):
-            # re's IGNORECASE and casefold() differ on a few letters (ß, İ):
-            # a match without an entry is skipped, never a KeyError.
-            found.update(entries.get(tag_key(match), ()))
+        for key in matcher.findall(text or ""):
+            found.update(entries[key])
     return sorted(found)
