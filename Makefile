@@ -47,6 +47,7 @@ serve: $(BIN)/.runtime
 
 # A benchmark, not a test: prints a table and writes it to bench/results/.
 bench: $(BIN)/.dev
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk
 	$(MANAGE) bench $(BENCH_ARGS)
 
 # A check run by hand, not part of `make test`: 64 connections for 60 s on the

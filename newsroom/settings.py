@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "csp",
     "taggit",
     "reversion",
+    "bench",  # manage.py bench and generate_corpus, above every layer
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
     "headlines",
