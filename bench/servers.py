@@ -27,7 +27,7 @@ SERVERS = {
     "gthread": ["gunicorn", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"],
     "granian": ["granian", "--interface", "wsgi", "--blocking-threads", "1", "--no-ws"],
 }
-DEFAULT_SERVER = "gthread"
+DEFAULT_SERVER = "granian"
 
 
 class ServerError(Exception):
@@ -44,7 +44,7 @@ def server_command(kind, app, *, port, workers):
     program, *options = SERVERS[kind]
     if program == "granian":
         where = ["--host", LOOPBACK, "--port", str(port), "--workers", str(workers)]
-        return [str(BIN / program), *options, *where, app.replace(":", ":", 1)]
+        return [str(BIN / program), *options, *where, app]
     where = ["--bind", f"{LOOPBACK}:{port}", "--workers", str(workers)]
     return [str(BIN / program), app, *where, *options]
 
