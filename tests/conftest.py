@@ -55,3 +55,11 @@ def editor(db, django_user_model):
     user = django_user_model.objects.create_user("ed", password="pw-ed-12345", is_staff=True)
     user.groups.add(editors_group())
     return user
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_process_state():
+    """The page cache's per-process copies do not outlive a test (tests clear the cache)."""
+    from newsroom.cache import forget_local
+
+    forget_local()
