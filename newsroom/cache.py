@@ -540,6 +540,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _local_cache():  # DummyCache: nothing is kept, so render as if uncached
+            return self.get_response(request)
         request.page_cache_middleware = True
         if request.method in ("GET", "HEAD") and not self._personal(request):
             try:
