@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, Max
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,7 +21,6 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 from reversion.models import Version
-from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
 from .images import (
@@ -47,6 +46,7 @@ from .services import (
     source_merge,
     tag_merge,
 )
+from .tags import TagNamesField
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -137,7 +137,6 @@ class EditTrackingAdmin(VersionAdmin):
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
-    formfield_overrides = {TaggableManager: {"widget": TagWidget(attrs={"size": 70})}}
     object_history_template = "admin/history_with_compare.html"
 
     def get_urls(self):
@@ -176,6 +175,12 @@ class EditTrackingAdmin(VersionAdmin):
             "compared with now",
         }
         return TemplateResponse(request, "admin/revision_compare.html", context)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, TaggableManager):
+            # Comma-separated names, "Middle East" one tag; autocompleted from the vocabulary.
+            return db_field.formfield(form_class=TagNamesField, tag_model=db_field.related_model)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def log_deletions(self, request, queryset):
         # The delete services record each deletion in the history themselves.
@@ -282,6 +287,37 @@ class TagAdmin(admin.ModelAdmin):
         )
 
     actions = ["merge_tags"]
+    names_per_page = 20
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [
+            path(
+                "names/",
+                self.admin_site.admin_view(self.names_view),
+                name=f"{meta.app_label}_{meta.model_name}_names",
+            ),
+            *super().get_urls(),
+        ]
+
+    def names_view(self, request):
+        """The vocabulary's names containing ``term``, for the tag inputs' select2."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+        size = self.names_per_page
+        names = list(
+            self.model.objects.filter(key__contains=tag_key(request.GET.get("term", "")))
+            .order_by("name")
+            .values_list("name", flat=True)[(page - 1) * size : page * size + 1]
+        )
+        return JsonResponse(
+            {
+                "results": [{"id": name, "text": name} for name in names[:size]],
+                "pagination": {"more": len(names) > size},
+            }
+        )
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge_tags(self, request, queryset):

@@ -190,6 +190,9 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TAGGIT_CASE_INSENSITIVE = True
+# Comma-only tag parsing: "Middle East" is one tag (articles/tags.py).
+TAGGIT_TAGS_FROM_STRING = "articles.tags.tags_parse"
+TAGGIT_STRING_FROM_TAGS = "articles.tags.tags_join"
 
 # Uploads: a dump is text; anything past these limits is refused with a message.
 DUMP_MAX_BYTES = int(os.environ.get("DUMP_MAX_BYTES", str(5 * 1024 * 1024)))

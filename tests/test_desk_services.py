@@ -239,3 +239,84 @@ def test_the_admin_check_finds_a_write(tmp_path):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
     ]
     assert set(found) & WRITES == {"update"}
+
+
+# Tags typed the way editors type them.
+
+
+def test_tag_names_split_on_commas_only():
+    from articles.tags import tags_join, tags_parse
+
+    assert tags_parse("Middle East") == ["Middle East"]
+    assert tags_parse(" North  Africa , Iraq,, middle east,Middle East ") == [
+        "Iraq",
+        "middle east",
+        "North Africa",
+    ]
+    assert tags_parse('"Middle East", "Gaza, Rafah"') == ["Gaza, Rafah", "Middle East"]
+    assert tags_parse("Middle East Iraq") == ["Middle East Iraq"]  # no comma, one name
+    assert tags_join(["Middle East", "Iraq", "Gaza, Rafah"]) == '"Gaza, Rafah", Iraq, Middle East'
+
+
+@pytest.mark.django_db
+def test_middle_east_stays_one_tag_through_the_article_form(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Water talks", slug="water", body="Text.")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = article_form(article, region_tags="Middle East", topic_tags="Water policy")
+    assert desk.post(change, data).status_code == 302
+    assert list(article.region_tags.names()) == ["Middle East"]
+    assert list(article.topic_tags.names()) == ["Water policy"]
+    assert not RegionTag.objects.filter(name__in=["Middle", "East"]).exists()
+    # The form shows the names back as they were typed, no quotes.
+    form = desk.get(change).content.decode()
+    assert '<option value="Middle East" selected>Middle East</option>' in form
+    assert "&quot;Middle East&quot;" not in form
+    # Several names from the autocomplete arrive as several values.
+    data = article_form(article, topic_tags="Water policy", region_tags="")
+    data["region_tags"] = ["Middle East", "North Africa"]
+    assert desk.post(change, data).status_code == 302
+    assert sorted(article.region_tags.names()) == ["Middle East", "North Africa"]
+    # Readers see one region, not "EAST · MIDDLE".
+    article.status, article.published_at = Article.Status.PUBLISHED, timezone.now()
+    article.save()
+    assert reader.get("/regions/middle-east/").status_code == 200
+    assert reader.get("/regions/middle/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_north_africa_stays_one_tag_through_the_bulk_tag_action(desk, headlines):
+    page = act(desk, HEADLINES, "tag_or_set_source", headlines).content.decode()
+    assert "admin/js/autocomplete.js" in page and "data-tags" in page  # admin's select2
+    act(
+        desk,
+        HEADLINES,
+        "tag_or_set_source",
+        headlines,
+        apply="yes",
+        region_tags="North Africa, Middle East",
+        topic_tags="",
+    )
+    for headline in headlines:
+        assert sorted(headline.region_tags.names()) == ["Middle East", "North Africa"]
+    assert set(RegionTag.objects.values_list("name", flat=True)) == {"Middle East", "North Africa"}
+
+
+@pytest.mark.django_db
+def test_the_tag_autocomplete_offers_whole_names_from_the_vocabulary(desk):
+    for name in ("Middle East", "North Africa", "East Africa", "Iraq"):
+        RegionTag.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    url = reverse("admin:articles_regiontag_names")
+    found = desk.get(url, {"term": "east"}).json()
+    assert found["results"] == [
+        {"id": "East Africa", "text": "East Africa"},
+        {"id": "Middle East", "text": "Middle East"},
+    ]
+    assert [r["id"] for r in desk.get(url, {"term": "NORTH af"}).json()["results"]] == [
+        "North Africa"
+    ]
+    assert desk.get(reverse("admin:articles_topictag_names"), {"term": "east"}).json() == {
+        "results": [],
+        "pagination": {"more": False},
+    }
