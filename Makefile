@@ -38,6 +38,9 @@ test: lint check
 serve: export DJANGO_DEBUG ?= 0
 serve: export DJANGO_SSL_REDIRECT ?= 0
 serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+# WhiteNoise serves static files only: on one host Django serves the uploaded
+# lead images too (behind nginx or with object storage, set SERVE_MEDIA=0; README).
+serve: export SERVE_MEDIA ?= 1
 serve: $(BIN)/.runtime
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (production settings)"; exit 2; }
 	$(MANAGE) collectstatic --noinput -v 0

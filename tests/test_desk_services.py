@@ -1,6 +1,7 @@
 """The editors' desk, trustworthy: every change through a service, public at once, recorded."""
 
 import ast
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -320,3 +321,63 @@ def test_the_tag_autocomplete_offers_whole_names_from_the_vocabulary(desk):
         "results": [],
         "pagination": {"more": False},
     }
+
+
+# Media that works.
+
+
+@pytest.mark.django_db
+def test_an_uploaded_lead_image_is_served_under_development_settings(
+    desk, reader, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.test_images import encoded
+    from tests.test_revisions import article_form
+
+    settings.MEDIA_ROOT = tmp_path
+    assert settings.SERVE_MEDIA  # the default under DJANGO_DEBUG=1, as in `make run`
+    article = Article.objects.create(
+        title="Dams", slug="dams", body="Text.", status="published", published_at=timezone.now()
+    )
+    png = encoded(Image.new("RGB", (640, 320), "navy"), "PNG")
+    data = article_form(article, lead_image_alt="A dam from the air")
+    data["lead_image"] = SimpleUploadedFile("dam.png", png, "image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        change = reverse("admin:articles_article_change", args=[article.pk])
+        assert desk.post(change, data).status_code == 302
+    article.refresh_from_db()
+    page = reader.get("/articles/dams/").content.decode()
+    assert article.lead_image.url in page
+    image = reader.get(article.lead_image.url)
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(b"".join(image.streaming_content))) as served:
+        assert served.size == (640, 320)
+    for rendition in article.lead_image_renditions:
+        assert reader.get(f"/media/{rendition['name']}").status_code == 200
+    # Nothing outside MEDIA_ROOT; and off (behind nginx or object storage), no media at all.
+    outside = Client(raise_request_exception=False).get("/media/../newsroom/settings.py")
+    assert outside.status_code == 400
+    settings.SERVE_MEDIA = False
+    assert reader.get(article.lead_image.url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DJANGO_DEBUG": None}, "True"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 50}, "False"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 50, "SERVE_MEDIA": "1"}, "True"),
+    ],
+    ids=["make-run", "production", "make-serve"],
+)
+def test_media_are_served_in_development_and_by_make_serve(tmp_path, env, expected):
+    from tests.test_settings_env import manage
+
+    code = "from django.conf import settings; print(settings.SERVE_MEDIA)"
+    env = {"DJANGO_ALLOWED_HOSTS": "localhost", "SERVE_MEDIA": None, **env}
+    result = manage(tmp_path, "shell", "-c", code, **env)
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+    makefile = (ROOT / "Makefile").read_text()
+    assert "serve: export SERVE_MEDIA ?= 1" in makefile
