@@ -43,6 +43,7 @@ from .services import (
     articles_delete,
     articles_publish,
     articles_unpublish,
+    publish_note,
     source_merge,
     tag_merge,
 )
@@ -389,6 +390,10 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
+        help_texts = {
+            "published_at": "Empty with the status “published”: published now. "
+            "A future time schedules it.",
+        }
 
     stored_image = None  # (name, renditions) written by this form, for clean-up
     image_saved = False  # set by the admin once the article row is saved
@@ -482,6 +487,7 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
+        "publication",
         "dump",
         "dump_headlines",
         "imported_at",
@@ -491,7 +497,10 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
-        ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
+        (
+            "Publishing",
+            {"fields": ["status", "published_at", "publication", "source", "source_url"]},
+        ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
         (
@@ -572,11 +581,15 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(
-                    '<span class="scheduled">scheduled {}</span>',
-                    article.published_at.strftime("%Y-%m-%d %H:%M"),
+                    '<span class="scheduled">{}</span>', publish_note(article).rstrip(".")
                 )
             return "published"
         return "draft"
+
+    @admin.display(description="readers see it")
+    def publication(self, article):
+        # Beside the status and time: draft, published, or "Scheduled for …".
+        return publish_note(article)
 
     @admin.display(description="regions")
     def regions(self, article):

@@ -381,3 +381,65 @@ def test_media_are_served_in_development_and_by_make_serve(tmp_path, env, expect
     assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
     makefile = (ROOT / "Makefile").read_text()
     assert "serve: export SERVE_MEDIA ?= 1" in makefile
+
+
+# Publish means publish.
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.django_db
+def test_published_without_a_time_is_published_now_and_says_so(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Water talks", slug="water", body="Text.")
+    assert reader.get("/articles/water/").status_code == 404
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = article_form(article, status="published", _continue="1")
+    response = desk.post(change, data, follow=True)
+    article.refresh_from_db()
+    assert article.is_live and article.published_at <= timezone.now()
+    assert any("published now" in m for m in messages_of(response))
+    assert reader.get("/articles/water/").status_code == 200
+    assert "Published " in response.content.decode()  # the form says what readers see
+
+
+@pytest.mark.django_db
+def test_a_new_article_published_without_a_time_is_never_a_silent_draft(desk, reader):
+    data = {
+        "title": "Fresh piece",
+        "slug": "fresh",
+        "body": "Text.",
+        "status": "published",
+        "lead_image_alt": "",
+    }
+    response = desk.post(reverse("admin:articles_article_add"), data, follow=True)
+    assert response.status_code == 200
+    article = Article.objects.get(slug="fresh")
+    assert article.is_live
+    assert any("published now" in m for m in messages_of(response))
+    assert "Fresh piece" in reader.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_future_time_shows_scheduled_for_in_the_list_and_on_the_form(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Later piece", slug="later", body="Text.")
+    when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    data = article_form(
+        article,
+        status="published",
+        published_at_0=when.strftime("%Y-%m-%d"),
+        published_at_1=when.strftime("%H:%M:%S"),
+        _continue="1",
+    )
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    response = desk.post(change, data, follow=True)
+    label = f"Scheduled for {when:%Y-%m-%d %H:%M}"
+    assert any(m.startswith(label) for m in messages_of(response))
+    assert label in response.content.decode()
+    assert label in desk.get(ARTICLES).content.decode()
+    assert reader.get("/articles/later/").status_code == 404
