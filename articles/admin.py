@@ -24,6 +24,7 @@ from reversion.models import Version
 from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
 from .images import (
     image_check,
     image_clean,
@@ -124,7 +125,7 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
@@ -177,7 +178,7 @@ class EditTrackingAdmin(VersionAdmin):
         super().save_model(request, obj, form, change)
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -310,7 +311,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3
