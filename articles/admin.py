@@ -23,6 +23,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.managers import TaggableManager
 
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
 from .images import (
     image_check,
     image_clean,
@@ -132,7 +133,7 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
@@ -188,7 +189,7 @@ class EditTrackingAdmin(VersionAdmin):
         pass
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -352,7 +353,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3

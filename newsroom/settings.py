@@ -109,6 +109,12 @@ MIDDLEWARE = [
 ]
 
 # No page of ours needs inline script or any third-party origin.
+# The admin (the editors' desk) runs under this same policy, not one of its own:
+# Django 5.2's admin has no inline script or style, so it needs no nonce or hash.
+# Its unlabelled inputs are named server-side (aria-label via widget attrs,
+# articles/admin_a11y.py) and its CSS fixes are static/admin/newsroom.css; the one
+# script is static/admin/desk-a11y.js, because select2 builds its markup in the
+# browser and only a script can name it. tests/browser/test_desk_a11y.py checks it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
