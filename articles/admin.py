@@ -19,11 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
+from . import richtext
+from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
     image_clean,
@@ -156,6 +159,8 @@ class EditTrackingAdmin(VersionAdmin):
             if field.name not in then or not field.editable:
                 continue
             old, new = then[field.name], getattr(obj, field.attname)
+            if isinstance(field, ProseEditorField):  # rich text: a diff of its text
+                old, new = richtext.as_text(old), richtext.as_text(new)
             if str(old) != str(new):
                 lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
                 changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
@@ -401,7 +406,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
+class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
         "id",
         "title",

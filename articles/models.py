@@ -10,8 +10,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
+
+from . import richtext
 
 
 def fit(model, field_name, value):
@@ -286,7 +289,15 @@ class Article(models.Model):
         "byline", max_length=200, blank=True, help_text="The author, as the page shows it."
     )
     dek_truncated = models.BooleanField("dek was cut", default=False)
-    body = models.TextField("body", blank=True, help_text="Paragraphs separated by blank lines.")
+    # Rich text (articles/richtext.py): sanitised by the allow-list when a form
+    # is cleaned and again in save(), whoever writes it.
+    body = ProseEditorField(
+        "body",
+        blank=True,
+        config={"extensions": richtext.EDITOR_EXTENSIONS},
+        sanitize=richtext.sanitize,
+        help_text="Paragraphs, links, bold and italic, subheadings, quotes and lists.",
+    )
     truncated = models.BooleanField(
         "truncated", default=False, help_text="The dump held only the start of the piece."
     )
@@ -360,12 +371,22 @@ class Article(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.body = richtext.sanitize(self.body)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("article-detail", kwargs={"slug": self.slug})
 
     @property
+    def body_html(self):
+        """The body for a page: sanitised again, the cut mark on a truncated piece."""
+        return richtext.render(self.body, cut=self.truncated)
+
+    @property
     def paragraphs(self):
-        return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
+        """The body's blocks as plain text lines."""
+        return richtext.as_text(self.body).splitlines()
 
     @property
     def lead_image_sources(self):

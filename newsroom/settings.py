@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "csp",
     "taggit",
     "reversion",
+    "django_prose_editor",
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
     "headlines",
@@ -106,12 +107,16 @@ MIDDLEWARE = [
     "newsroom.middleware.DatabaseUnavailableMiddleware",
 ]
 
-# No page of ours needs inline script or any third-party origin.
+# No page of ours needs inline script or any third-party origin. The one
+# inline script is the rich-text editor's import map, allowed by its nonce;
+# the one inline style is the editor's (TipTap's) base CSS, allowed by its
+# hash (tests/test_richtext.py recomputes it from the installed editor.js).
+EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, EDITOR_STYLE_HASH],
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
