@@ -455,7 +455,10 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
-        ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
+        (
+            "Publishing",
+            {"fields": ["status", "published_at", "expires_at", "source", "source_url"]},
+        ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
         (
@@ -533,6 +536,11 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.is_expired:
+            return format_html(
+                '<span class="expired">taken down {}</span>',
+                article.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(

@@ -269,10 +269,22 @@ class ArticleTopic(ItemBase):
         ]
 
 
+def live_q(now=None, prefix=""):
+    """Published, due and not yet taken down, as a Q (``prefix``: ``"article__"`` from a
+    related model). Scheduled ones appear and expired ones go by the clock, no cron."""
+    now = now or timezone.now()
+    return models.Q(
+        **{f"{prefix}status": Article.Status.PUBLISHED, f"{prefix}published_at__lte": now}
+    ) & (
+        models.Q(**{f"{prefix}expires_at__isnull": True})
+        | models.Q(**{f"{prefix}expires_at__gt": now})
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
-        """Published and due: what readers may see. Scheduled ones appear on time, no cron."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+        """What readers may see: see :func:`live_q`."""
+        return self.filter(live_q(now))
 
 
 class Article(models.Model):
@@ -314,6 +326,16 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         "publish time", null=True, blank=True, help_text="May be in the future: scheduled."
     )
+    expires_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Optional: from this time the article is gone from every public page.",
+    )
+    # Optimistic locking: every save adds one; a form opened at an older
+    # version is refused (articles/editing_admin.py), not silently applied.
+    version = models.PositiveIntegerField("version", default=0, editable=False)
     lead_image = models.ImageField(
         "lead image",
         upload_to="lead-images/",
@@ -373,6 +395,9 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         self.body = richtext.sanitize(self.body)
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -412,11 +437,17 @@ class Article(models.Model):
 
     @property
     def is_live(self):
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
         )
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class DumpEdit(models.Model):

@@ -52,7 +52,9 @@ def test_plain_text_becomes_escaped_paragraphs_and_reads_back_as_text():
     body = richtext.paragraphs_html(["Tom & Jerry <script>x</script>", "", "Two"])
     assert body == "<p>Tom &amp; Jerry &lt;script&gt;x&lt;/script&gt;</p><p>Two</p>"
     assert richtext.as_text(body) == "Tom & Jerry <script>x</script>\nTwo"
-    rich = '<h2>Sub</h2><p>See <a href="https://x.example/">this</a></p><ul><li><p>one</p></li></ul>'
+    rich = (
+        '<h2>Sub</h2><p>See <a href="https://x.example/">this</a></p><ul><li><p>one</p></li></ul>'
+    )
     assert richtext.as_text(rich) == "## Sub\nSee this (https://x.example/)\n- one"
     assert richtext.render("<p>One</p><ul><li><p>Two</p></li></ul>", cut=True) == (
         "<p>One</p><ul><li><p>Two…</p></li></ul>"
@@ -60,7 +62,7 @@ def test_plain_text_becomes_escaped_paragraphs_and_reads_back_as_text():
 
 
 def test_the_migration_writes_exactly_what_ingest_writes():
-    for text in ["One.\n\nTwo & <b>three</b>\nstill two", "  \n\n", "It's \"quoted\"\n\n\nx"]:
+    for text in ["One.\n\nTwo & <b>three</b>\nstill two", "  \n\n", 'It\'s "quoted"\n\n\nx']:
         expected = richtext.paragraphs_html(richtext.plain_paragraphs(text))
         assert rich_body.plain_to_html(text) == expected
         assert rich_body.html_to_plain(expected) == "\n\n".join(richtext.plain_paragraphs(text))
