@@ -80,7 +80,7 @@ def test_the_csp_allows_the_editors_own_style_by_its_hash():
 def test_existing_plain_bodies_are_migrated_to_escaped_paragraphs():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [("articles", "0010_article_byline")]
+    before = [("articles", "0018_batches")]
     executor.migrate(before)
     OldArticle = executor.loader.project_state(before).apps.get_model("articles", "Article")
     OldArticle.objects.create(title="Old", slug="old", body="First <script>x</script>\n\nSecond")

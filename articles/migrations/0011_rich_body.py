@@ -41,7 +41,7 @@ def convert(function):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0010_article_byline")]
+    dependencies = [("articles", "0018_batches")]
 
     operations = [
         migrations.AlterField(
