@@ -19,11 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.managers import TaggableManager
 
+from . import richtext
 from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
+from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
     image_clean,
@@ -164,6 +167,8 @@ class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
             if field.name not in then or not field.editable:
                 continue
             old, new = then[field.name], getattr(obj, field.attname)
+            if isinstance(field, ProseEditorField):  # rich text: a diff of its text
+                old, new = richtext.as_text(old), richtext.as_text(new)
             if str(old) != str(new):
                 lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
                 changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
@@ -448,7 +453,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
+class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
         "id",
         "title",
@@ -500,7 +505,11 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
         (
             "Publishing",
-            {"fields": ["status", "published_at", "publication", "source", "source_url"]},
+            {
+                "fields": [
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                ]
+            },
         ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
@@ -579,6 +588,11 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.is_expired:
+            return format_html(
+                '<span class="expired">taken down {}</span>',
+                article.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(

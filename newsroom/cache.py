@@ -6,9 +6,10 @@ a page may show (an article, headline, source, tag, appearance, an imported
 dump) bumps the version, so every page is rebuilt on its next request: a
 published change is visible at once, with no list of keys to hunt down.
 
-Scheduled articles become live by the clock, not by a write, so no page is
-kept past the next scheduled publish time: the article appears on time with
-no cron job. Browsers get ``Cache-Control: public`` with a short max-age,
+Scheduled articles become live, and expiring ones are taken down, by the
+clock, not by a write, so no page is kept past the next scheduled publish or
+expiry time: the article appears and goes on time with no cron job.
+Browsers get ``Cache-Control: public`` with a short max-age,
 ``Last-Modified`` and an ``ETag`` (304 on a match). Signed-in users (editors,
 previews) are never served from, nor stored in, the cache.
 
@@ -35,6 +36,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Subquery
 from django.http import QueryDict
 from django.middleware.http import ConditionalGetMiddleware
 from django.urls import URLPattern
@@ -93,7 +95,8 @@ def content_changed(sender, **kwargs):
 
 
 def seconds_to_next_publish(version, now):
-    """Seconds from ``now`` until the soonest scheduled article goes live (None: none).
+    """Seconds from ``now`` until the soonest scheduled article goes live or live
+    article is taken down (None: neither).
 
     Asked once per site version and kept until that moment: one query after
     each change, not one per page. Times are read from ``timezone.now()``
@@ -104,17 +107,25 @@ def seconds_to_next_publish(version, now):
     if moment is None or 0 < moment <= now:
         from articles.models import Article
 
-        scheduled = (
-            Article.objects.filter(
-                status=Article.Status.PUBLISHED,
-                published_at__gt=datetime.fromtimestamp(now, tz=UTC),
+        when = datetime.fromtimestamp(now, tz=UTC)
+        published = Article.objects.filter(status=Article.Status.PUBLISHED)
+        # One query of two indexed scalar subqueries (the outer row is any row:
+        # no article at all means nothing is scheduled either).
+        subqueries = {
+            name: Subquery(
+                published.filter(**{f"{name}__gt": when}).order_by(name).values(name)[:1]
             )
-            .order_by("published_at")
-            .values_list("published_at", flat=True)
-            .first()
+            for name in ("published_at", "expires_at")
+        }
+        row = (
+            Article.objects.order_by()
+            .annotate(**{f"next_{name}": query for name, query in subqueries.items()})
+            .values_list(*(f"next_{name}" for name in subqueries))[:1]
         )
-        moment = scheduled.timestamp() if scheduled else 0
-        keep = math.ceil(moment - now) if scheduled else NO_SCHEDULE_SECONDS
+        upcoming = [moment for moment in next(iter(row), ()) if moment]
+        soonest = min(upcoming, default=None)
+        moment = soonest.timestamp() if soonest else 0
+        keep = math.ceil(moment - now) if soonest else NO_SCHEDULE_SECONDS
         cache.set(key, moment, timeout=max(1, keep))
     return moment - now if moment else None
 
