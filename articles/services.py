@@ -11,12 +11,16 @@ from functools import cache
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import ItemBase
 
 from .models import (
+    Article,
+    Correction,
     Source,
     SourceAlias,
+    SourceSlug,
     TopicKeyword,
     TopicTag,
     fit,
@@ -90,6 +94,9 @@ def source_merge(*, keep, merge):
     if keep.pk == merge.pk:
         raise ValueError("A source cannot be merged into itself.")
     merge.aliases.update(source=keep)
+    # Its old URL keeps working: /sources/<old slug>/ redirects to the kept one.
+    merge.old_slugs.update(source=keep)
+    SourceSlug.objects.get_or_create(slug=merge.slug, defaults={"source": keep})
     merge.articles.update(source=keep)
     merge.headlines.update(source=keep)
     if not keep.homepage_url and merge.homepage_url:
@@ -252,3 +259,25 @@ def suggest_topics(lexicon, *texts):
         for key in matcher.findall(text or ""):
             found.update(entries[key])
     return sorted(found)
+
+
+@transaction.atomic
+def article_set_front_lead(*, article, lead=True):
+    """Pin ``article`` as the front page's lead (unpinning any other), or unpin it."""
+    if lead:
+        Article.objects.filter(front_lead=True).exclude(pk=article.pk).update(front_lead=False)
+    article.front_lead = lead
+    article.save(update_fields=["front_lead", "updated_at"])
+    return article
+
+
+def correction_add(*, article, text, corrected_at=None):
+    """Publish a correction note under ``article``: shown on its page and in its JSON-LD."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("A correction needs its text.")
+    correction = Correction.objects.create(
+        article=article, text=text, corrected_at=corrected_at or timezone.now()
+    )
+    article.save(update_fields=["updated_at"])  # dateModified, and the page cache
+    return correction
