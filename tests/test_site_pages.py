@@ -77,7 +77,7 @@ def test_the_sample_article_page_shows_title_dek_body_cut_note_and_tags(client, 
         assert shown == escape(wanted)
     assert paragraphs[-1] == escape(expected["paragraphs"][-1]) + "…"
     assert "the text continues at the source" in html
-    assert '<a href="/regions/middle-east/">Middle East</a>' in html
+    assert '<a href="/regions/middle-east/" dir="auto">Middle East</a>' in html
 
 
 def test_the_sample_sidebar_lists_20_headlines_newest_first_as_printed(client, published_sample):
@@ -89,7 +89,7 @@ def test_the_sample_sidebar_lists_20_headlines_newest_first_as_printed(client, p
     assert "Iranian editor, social media moderator detained</a></h3>" in first
     # An older year: the date with its year, and the exact moment for machines.
     assert '<time datetime="2017-03-28T21:10:00+00:00">28 Mar 2017</time>' in first
-    assert '<a class="region" href="/regions/middle-east/">Middle East</a>' in first
+    assert '<a class="region" href="/regions/middle-east/" dir="auto">Middle East</a>' in first
     assert "which focuses on culture…</p>" in first
     titles = [re.search(r"<h3[^>]*><a[^>]*>(.*?)</a></h3>", item, re.S)[1] for item in items]
     assert titles == [escape(h["title"]) for h in EXPECTED["headlines"]]
@@ -232,7 +232,7 @@ def test_home_lists_the_latest_live_articles_with_the_sidebar(client, published_
 
 def test_a_region_page_lists_its_articles_and_headlines(client, published_sample):
     html = client.get("/regions/middle-east/").content.decode()
-    assert '<h1 class="page-title">Middle East</h1>' in html
+    assert '<h1 class="page-title" dir="auto">Middle East</h1>' in html
     articles = between(html, 'id="articles-title"', "</section>")
     assert "The coming Iran-US confrontation in Iraq" in articles
     headlines = between(html, 'id="headlines-title"', "</section>")
