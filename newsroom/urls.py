@@ -19,7 +19,7 @@ HEADLINES_PARAMS = {
     "headline-archive": ("source", "region", "topic", "date", "stories", *CURSORS),
     "region-detail": (*CURSORS, "articles_before", "articles_after"),
     "topic-detail": (*CURSORS, "articles_before", "articles_after"),
-    "source-detail": CURSORS,
+    "source-detail": (*CURSORS, "articles_before", "articles_after"),
     "story-detail": CURSORS,
     "search": ("q",),
 }
