@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from articles.feeds import LatestArticlesFeed
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, news_sitemap
 from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
 
 from .cache import page_number, public_page, public_urls
@@ -38,6 +38,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    path("sitemap-news.xml", public_page(news_sitemap), name="sitemap-news"),
     path(
         "robots.txt",
         public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),

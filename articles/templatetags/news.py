@@ -9,6 +9,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from ..feeds import xml_safe
+
 register = template.Library()
 
 
@@ -73,3 +75,9 @@ def card_regions(article):
     if regions is None:
         regions = sorted(article.region_tags.all(), key=lambda tag: tag.name.casefold())
     return regions
+
+
+@register.filter
+def xml_text(value):
+    """Text with the characters XML 1.0 cannot carry turned into spaces (then escaped)."""
+    return xml_safe(value or "")
