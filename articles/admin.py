@@ -10,7 +10,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Count, Max
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -40,7 +40,16 @@ from .models import (
     TopicTag,
     tag_key,
 )
-from .services import article_set_front_lead, correction_add, source_merge, tag_merge
+from .services import (
+    article_save,
+    article_set_front_lead,
+    articles_delete,
+    articles_publish,
+    articles_unpublish,
+    correction_add,
+    source_merge,
+    tag_merge,
+)
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -171,11 +180,9 @@ class EditTrackingAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/revision_compare.html", context)
 
-    def save_model(self, request, obj, form, change):
-        if change and form.changed_data:
-            obj.edited_fields = sorted(set(obj.edited_fields) | set(form.changed_data))
-            obj.edited_at = timezone.now()
-        super().save_model(request, obj, form, change)
+    def log_deletions(self, request, queryset):
+        # The delete services record each deletion in the history themselves.
+        pass
 
 
 class SourceAliasInline(admin.TabularInline):
@@ -244,7 +251,7 @@ def merge_action(model_admin, request, queryset, merge, action):
         else:
             for other in chosen:
                 if other.pk != keep.pk:
-                    merge(keep=keep, merge=other)
+                    merge(keep=keep, merge=other, user=request.user)
             model_admin.message_user(
                 request, f"Merged {len(chosen) - 1} into “{keep}”.", messages.SUCCESS
             )
@@ -494,17 +501,17 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
 
     def save_model(self, request, obj, form, change):
-        replaced = None
-        if change and "lead_image" in form.changed_data:
-            replaced = Article.objects.values("lead_image", "lead_image_renditions").get(pk=obj.pk)
-            if not obj.lead_image:
-                obj.lead_image_renditions = []
-                obj.lead_image_width = obj.lead_image_height = None
-        super().save_model(request, obj, form, change)
-        if replaced and replaced["lead_image"]:
-            transaction.on_commit(
-                lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
-            )
+        notes = article_save(
+            article=obj, user=request.user, fields=form.changed_data, created=not change
+        )
+        for note in notes:
+            self.message_user(request, note, messages.WARNING)
+
+    def delete_model(self, request, obj):
+        articles_delete(articles=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        articles_delete(articles=queryset, user=request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
@@ -571,30 +578,15 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         permissions=["change"],
     )
     def publish_now(self, request, queryset):
-        now = timezone.now()
-        drafts = queryset.exclude(status=Article.Status.PUBLISHED, published_at__lte=now)
-        count = 0
-        for article in drafts:
-            article.status = Article.Status.PUBLISHED
-            article.published_at = (
-                article.published_at if article.published_at and article.published_at > now else now
-            )
-            article.edited_fields = sorted({*article.edited_fields, "status", "published_at"})
-            article.edited_at = now
-            article.save(update_fields=["status", "published_at", "edited_fields", "edited_at"])
-            count += 1
-        self.message_user(request, f"{count} articles published or scheduled.", messages.SUCCESS)
+        published = articles_publish(articles=queryset, user=request.user)
+        self.message_user(
+            request, f"{len(published)} articles published or scheduled.", messages.SUCCESS
+        )
 
     @admin.action(description="Unpublish selected articles (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
-        count = 0
-        for article in queryset.filter(status=Article.Status.PUBLISHED):
-            article.status = Article.Status.DRAFT
-            article.edited_fields = sorted({*article.edited_fields, "status"})
-            article.edited_at = timezone.now()
-            article.save(update_fields=["status", "edited_fields", "edited_at"])
-            count += 1
-        self.message_user(request, f"{count} articles moved back to draft.", messages.SUCCESS)
+        drafts = articles_unpublish(articles=queryset, user=request.user)
+        self.message_user(request, f"{len(drafts)} articles moved back to draft.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
         """New corrections go through ``correction_add``; other inlines save as usual."""
@@ -603,7 +595,7 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         for inline_form in formset.forms:
             text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
             if text and not inline_form.instance.pk:
-                correction_add(article=form.instance, text=text)
+                correction_add(article=form.instance, text=text, user=request.user)
         return None
 
     @admin.action(description="Pin as the front page's lead", permissions=["change"])
@@ -612,11 +604,11 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         if article is None:
             self.message_user(request, "Only a published article can lead.", messages.WARNING)
             return
-        article_set_front_lead(article=article)
+        article_set_front_lead(article=article, user=request.user)
         self.message_user(request, f"“{article}” now leads the front page.", messages.SUCCESS)
 
     @admin.action(description="Unpin from the front page's lead", permissions=["change"])
     def unpin_front_lead(self, request, queryset):
         for article in queryset.filter(front_lead=True):
-            article_set_front_lead(article=article, lead=False)
+            article_set_front_lead(article=article, user=request.user, lead=False)
         self.message_user(request, "The newest article leads the front page.", messages.SUCCESS)

@@ -230,6 +230,10 @@ class Dump(models.Model):
         PARSED = "parsed", "parsed"
         IMPORTED = "imported", "imported"
         FAILED = "failed", "failed"
+        # A dump of a batch: waiting for a worker, being imported, or called off.
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        CANCELLED = "cancelled", "cancelled"
 
     raw = models.BinaryField("raw bytes as received")
     text = models.TextField("current text", blank=True)
@@ -252,6 +256,9 @@ class Dump(models.Model):
     error = models.TextField("error", blank=True)
     error_line = models.PositiveIntegerField("error line", null=True, blank=True)
     counts = models.JSONField("what the import created and updated", default=dict, blank=True)
+    batch = models.ForeignKey(
+        "Batch", on_delete=models.SET_NULL, null=True, blank=True, related_name="dumps"
+    )
 
     class Meta:
         verbose_name = "dump"
@@ -502,3 +509,42 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"correction of {self.article} at {self.corrected_at:%Y-%m-%d %H:%M}"
+
+
+class Batch(models.Model):
+    """Dumps that arrived together (many files, a zip, the inbox), imported in the background.
+
+    Its progress is never stored: it is counted from its dumps' statuses.
+    """
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", "upload"
+        ZIP = "zip", "zip"
+        INBOX = "inbox", "inbox"
+
+    name = models.CharField("name", max_length=255, blank=True)
+    origin = models.CharField("origin", max_length=10, choices=Origin.choices, default="upload")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="uploaded by",
+    )
+    created_at = models.DateTimeField("uploaded", default=timezone.now, db_index=True)
+    options = models.JSONField("import options", default=dict, blank=True)
+    dry_run = models.BooleanField(
+        "dry run first", default=False, help_text="Check every dump; import only when told."
+    )
+    skipped = models.PositiveIntegerField(
+        "sent again", default=0, help_text="Dumps already imported or queued in another batch."
+    )
+
+    class Meta:
+        verbose_name = "batch"
+        verbose_name_plural = "batches"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name or f"batch {self.pk}"

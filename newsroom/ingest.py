@@ -26,16 +26,13 @@ from articles.models import (
     ArticleTopic,
     Dump,
     DumpEdit,
-    RegionTag,
-    TopicTag,
     fit,
 )
 from articles.services import (
     sources_resolve,
     suggest_regions,
     suggest_topics,
-    tags_attach,
-    tags_ensure,
+    tags_add,
     topic_lexicon,
     unique_slug,
 )
@@ -606,25 +603,15 @@ def _drop_appearances(result, stale):
 
 def _tag(objects, regions, topics, result, region_through, topic_through):
     """Attach suggested region and topic tags, unless an editor set the object's tags."""
-    for model, through, suggestions, field_name in (
-        (RegionTag, region_through, regions, "region_tags"),
-        (TopicTag, topic_through, topics, "topic_tags"),
+    for through, suggestions, field_name in (
+        (region_through, regions, "region_tags"),
+        (topic_through, topics, "topic_tags"),
     ):
         allowed = {obj.pk for obj in objects if field_name not in obj.edited_fields}
-        names = {name for pk in allowed for name in suggestions.get(pk, ())}
-        if not names:
-            continue
-        tags, created = tags_ensure(model=model, names=names)
-        result.tags_created += created
-        tags_attach(
-            through=through,
-            pairs=[
-                (pk, tags[name])
-                for pk in allowed
-                for name in sorted(suggestions.get(pk, ()))
-                if name in tags
-            ],
+        _, created = tags_add(
+            through=through, names_by_object={pk: suggestions.get(pk, ()) for pk in allowed}
         )
+        result.tags_created += created
 
 
 def outlet_moment(value):

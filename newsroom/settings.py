@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "csp",
     "taggit",
     "reversion",
+    "django_tasks",
+    "django_tasks_db",
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
     "headlines",
@@ -203,6 +205,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 SIDEBAR_HEADLINES = int(os.environ.get("SIDEBAR_HEADLINES", "20"))
+
+# Batch ingest: dumps are imported by `manage.py worker` processes through the
+# task queue, whose jobs live in the same database (enqueued in the same
+# transaction as the batch). See README, "Batch ingest".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploads of more dumps than this skip the preview and become a batch.
+BATCH_PREVIEW_MAX = int(os.environ.get("BATCH_PREVIEW_MAX", "10"))
+# A job "running" for longer than this is taken as lost with its worker and requeued.
+BATCH_STALE_SECONDS = int(os.environ.get("BATCH_STALE_SECONDS", "300"))
+# Zip uploads: limits against zip bombs (the compressed upload may be ZIP_MAX_BYTES).
+ZIP_MAX_BYTES = int(os.environ.get("ZIP_MAX_BYTES", str(50 * 1024 * 1024)))
+ZIP_MAX_MEMBERS = int(os.environ.get("ZIP_MAX_MEMBERS", "2000"))
+ZIP_MAX_TOTAL_BYTES = int(os.environ.get("ZIP_MAX_TOTAL_BYTES", str(500 * 1024 * 1024)))
+ZIP_MAX_RATIO = int(os.environ.get("ZIP_MAX_RATIO", "100"))
+# The folder `manage.py watch_inbox` watches when given none.
+INBOX_DIR = os.environ.get("INBOX_DIR", "")
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0010_article_byline'),
+        ('articles', '0018_batches'),
     ]
 
     operations = [
