@@ -592,10 +592,14 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         """New corrections go through ``correction_add``; other inlines save as usual."""
         if formset.model is not Correction:
             return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
             if text and not inline_form.instance.pk:
-                correction_add(article=form.instance, text=text, user=request.user)
+                formset.new_objects.append(
+                    correction_add(article=form.instance, text=text, user=request.user)
+                )
         return None
 
     @admin.action(description="Pin as the front page's lead", permissions=["change"])

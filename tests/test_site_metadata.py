@@ -164,8 +164,34 @@ def test_an_article_page_with_corrections_costs_one_query_more(
 
 def test_editors_add_a_correction_in_the_article_admin(admin_client, db):
     article = publish("desk", timedelta(hours=2))
-    page = admin_client.get(f"/admin/articles/article/{article.pk}/change/")
-    assert page.status_code == 200 and "corrections-TOTAL_FORMS" in page.content.decode()
+    change = f"/admin/articles/article/{article.pk}/change/"
+    assert "corrections-TOTAL_FORMS" in admin_client.get(change).content.decode()
+    published = timezone.localtime(article.published_at)
+    response = admin_client.post(
+        change,
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "status": "published",
+            "published_at_0": published.strftime("%Y-%m-%d"),
+            "published_at_1": published.strftime("%H:%M:%S"),
+            "corrections-TOTAL_FORMS": "1",
+            "corrections-INITIAL_FORMS": "0",
+            "corrections-MIN_NUM_FORMS": "0",
+            "corrections-MAX_NUM_FORMS": "1000",
+            "corrections-0-text": "The vote was on Tuesday, not Monday.",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [c.text for c in article.corrections.all()] == ["The vote was on Tuesday, not Monday."]
+    cache.clear()
+    assert "not Monday" in client_page(article)
+
+
+def client_page(article):
+    from django.test import Client
+
+    return Client().get(article.get_absolute_url()).content.decode()
 
 
 # Feeds
