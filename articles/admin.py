@@ -35,6 +35,7 @@ from .images import (
 )
 from .models import (
     Article,
+    Correction,
     RegionTag,
     Source,
     SourceAlias,
@@ -44,9 +45,11 @@ from .models import (
 )
 from .services import (
     article_save,
+    article_set_front_lead,
     articles_delete,
     articles_publish,
     articles_unpublish,
+    correction_add,
     publish_note,
     source_merge,
     tag_merge,
@@ -452,6 +455,21 @@ class ArticleAdminForm(forms.ModelForm):
             self.stored_image = None
 
 
+class CorrectionInline(admin.TabularInline):
+    """Corrections are published by ``correction_add``; a published one is not rewritten."""
+
+    model = Correction
+
+    extra = 0
+    fields = ["text", "corrected_at"]
+    readonly_fields = ["corrected_at"]
+    can_delete = False
+    verbose_name = "correction (shown under the article)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
@@ -489,7 +507,8 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
     show_full_result_count = False
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "pin_front_lead", "unpin_front_lead"]
+    inlines = [CorrectionInline]
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
@@ -510,6 +529,10 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
                     "status", "published_at", "expires_at", "publication", "source", "source_url",
                 ]
             },
+        ),
+        (
+            "Front page and dates",
+            {"fields": ["front_lead", "byline", "outlet_published_at", "outlet_date_only"]},
         ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
@@ -628,3 +651,32 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     def unpublish(self, request, queryset):
         drafts = articles_unpublish(articles=queryset, user=request.user)
         self.message_user(request, f"{len(drafts)} articles moved back to draft.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        """New corrections go through ``correction_add``; other inlines save as usual."""
+        if formset.model is not Correction:
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
+            if text and not inline_form.instance.pk:
+                formset.new_objects.append(
+                    correction_add(article=form.instance, text=text, user=request.user)
+                )
+        return None
+
+    @admin.action(description="Pin as the front page's lead", permissions=["change"])
+    def pin_front_lead(self, request, queryset):
+        article = queryset.filter(status=Article.Status.PUBLISHED).first()
+        if article is None:
+            self.message_user(request, "Only a published article can lead.", messages.WARNING)
+            return
+        article_set_front_lead(article=article, user=request.user)
+        self.message_user(request, f"“{article}” now leads the front page.", messages.SUCCESS)
+
+    @admin.action(description="Unpin from the front page's lead", permissions=["change"])
+    def unpin_front_lead(self, request, queryset):
+        for article in queryset.filter(front_lead=True):
+            article_set_front_lead(article=article, user=request.user, lead=False)
+        self.message_user(request, "The newest article leads the front page.", messages.SUCCESS)

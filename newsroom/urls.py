@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from django.views.static import serve
 
 from articles.feeds import LatestArticlesFeed
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, news_sitemap
 from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
 
 from .cache import page_number, public_page, public_urls
@@ -22,7 +22,7 @@ HEADLINES_PARAMS = {
     "headline-archive": ("source", "region", "topic", "date", "stories", *CURSORS),
     "region-detail": (*CURSORS, "articles_before", "articles_after"),
     "topic-detail": (*CURSORS, "articles_before", "articles_after"),
-    "source-detail": CURSORS,
+    "source-detail": (*CURSORS, "articles_before", "articles_after"),
     "story-detail": CURSORS,
     "search": ("q",),
 }
@@ -41,6 +41,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    path("sitemap-news.xml", public_page(news_sitemap), name="sitemap-news"),
     path(
         "robots.txt",
         public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
