@@ -30,8 +30,13 @@ HEADLINES_PARAMS = {
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(public_urls("headlines.urls", params=HEADLINES_PARAMS))),
-    path("", include(public_urls("articles.urls"))),
-    path("feeds/articles/", public_page(LatestArticlesFeed()), name="feed-articles"),
+    # Home and article pages list our articles only (their sidebar is cached apart).
+    path("", include(public_urls("articles.urls", lists=("content",)))),
+    path(
+        "feeds/articles/",
+        public_page(LatestArticlesFeed(), lists=("content",)),
+        name="feed-articles",
+    ),
     path("feeds/headlines/", public_page(LatestHeadlinesFeed()), name="feed-headlines"),
     path("feeds/regions/<slug:slug>/", public_page(RegionFeed()), name="feed-region"),
     path("feeds/topics/<slug:slug>/", public_page(TopicFeed()), name="feed-topic"),
