@@ -10,20 +10,23 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Count, Max
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
-from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
+from . import richtext
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
+from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
     image_clean,
@@ -32,6 +35,7 @@ from .images import (
 )
 from .models import (
     Article,
+    Correction,
     RegionTag,
     Source,
     SourceAlias,
@@ -39,7 +43,18 @@ from .models import (
     TopicTag,
     tag_key,
 )
-from .services import source_merge, tag_merge
+from .services import (
+    article_save,
+    article_set_front_lead,
+    articles_delete,
+    articles_publish,
+    articles_unpublish,
+    correction_add,
+    publish_note,
+    source_merge,
+    tag_merge,
+)
+from .tags import TagNamesField
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -124,13 +139,12 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
-    formfield_overrides = {TaggableManager: {"widget": TagWidget(attrs={"size": 70})}}
     object_history_template = "admin/history_with_compare.html"
 
     def get_urls(self):
@@ -156,6 +170,8 @@ class EditTrackingAdmin(VersionAdmin):
             if field.name not in then or not field.editable:
                 continue
             old, new = then[field.name], getattr(obj, field.attname)
+            if isinstance(field, ProseEditorField):  # rich text: a diff of its text
+                old, new = richtext.as_text(old), richtext.as_text(new)
             if str(old) != str(new):
                 lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
                 changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
@@ -170,14 +186,18 @@ class EditTrackingAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/revision_compare.html", context)
 
-    def save_model(self, request, obj, form, change):
-        if change and form.changed_data:
-            obj.edited_fields = sorted(set(obj.edited_fields) | set(form.changed_data))
-            obj.edited_at = timezone.now()
-        super().save_model(request, obj, form, change)
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, TaggableManager):
+            # Comma-separated names, "Middle East" one tag; autocompleted from the vocabulary.
+            return db_field.formfield(form_class=TagNamesField, tag_model=db_field.related_model)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def log_deletions(self, request, queryset):
+        # The delete services record each deletion in the history themselves.
+        pass
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -243,7 +263,7 @@ def merge_action(model_admin, request, queryset, merge, action):
         else:
             for other in chosen:
                 if other.pk != keep.pk:
-                    merge(keep=keep, merge=other)
+                    merge(keep=keep, merge=other, user=request.user)
             model_admin.message_user(
                 request, f"Merged {len(chosen) - 1} into “{keep}”.", messages.SUCCESS
             )
@@ -277,6 +297,37 @@ class TagAdmin(admin.ModelAdmin):
         )
 
     actions = ["merge_tags"]
+    names_per_page = 20
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [
+            path(
+                "names/",
+                self.admin_site.admin_view(self.names_view),
+                name=f"{meta.app_label}_{meta.model_name}_names",
+            ),
+            *super().get_urls(),
+        ]
+
+    def names_view(self, request):
+        """The vocabulary's names containing ``term``, for the tag inputs' select2."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+        size = self.names_per_page
+        names = list(
+            self.model.objects.filter(key__contains=tag_key(request.GET.get("term", "")))
+            .order_by("name")
+            .values_list("name", flat=True)[(page - 1) * size : page * size + 1]
+        )
+        return JsonResponse(
+            {
+                "results": [{"id": name, "text": name} for name in names[:size]],
+                "pagination": {"more": len(names) > size},
+            }
+        )
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge_tags(self, request, queryset):
@@ -310,7 +361,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3
@@ -348,6 +399,10 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
+        help_texts = {
+            "published_at": "Empty with the status “published”: published now. "
+            "A future time schedules it.",
+        }
 
     stored_image = None  # (name, renditions) written by this form, for clean-up
     image_saved = False  # set by the admin once the article row is saved
@@ -400,8 +455,23 @@ class ArticleAdminForm(forms.ModelForm):
             self.stored_image = None
 
 
+class CorrectionInline(admin.TabularInline):
+    """Corrections are published by ``correction_add``; a published one is not rewritten."""
+
+    model = Correction
+
+    extra = 0
+    fields = ["text", "corrected_at"]
+    readonly_fields = ["corrected_at"]
+    can_delete = False
+    verbose_name = "correction (shown under the article)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
-class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
+class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
         "id",
         "title",
@@ -437,10 +507,12 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
     show_full_result_count = False
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "pin_front_lead", "unpin_front_lead"]
+    inlines = [CorrectionInline]
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
+        "publication",
         "dump",
         "dump_headlines",
         "imported_at",
@@ -450,7 +522,18 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
-        ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
+        (
+            "Publishing",
+            {
+                "fields": [
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                ]
+            },
+        ),
+        (
+            "Front page and dates",
+            {"fields": ["front_lead", "byline", "outlet_published_at", "outlet_date_only"]},
+        ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
         (
@@ -473,17 +556,17 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
 
     def save_model(self, request, obj, form, change):
-        replaced = None
-        if change and "lead_image" in form.changed_data:
-            replaced = Article.objects.values("lead_image", "lead_image_renditions").get(pk=obj.pk)
-            if not obj.lead_image:
-                obj.lead_image_renditions = []
-                obj.lead_image_width = obj.lead_image_height = None
-        super().save_model(request, obj, form, change)
-        if replaced and replaced["lead_image"]:
-            transaction.on_commit(
-                lambda: lead_image_delete(replaced["lead_image"], replaced["lead_image_renditions"])
-            )
+        notes = article_save(
+            article=obj, user=request.user, fields=form.changed_data, created=not change
+        )
+        for note in notes:
+            self.message_user(request, note, messages.WARNING)
+
+    def delete_model(self, request, obj):
+        articles_delete(articles=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        articles_delete(articles=queryset, user=request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
@@ -528,14 +611,23 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.is_expired:
+            return format_html(
+                '<span class="expired">taken down {}</span>',
+                article.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(
-                    '<span class="scheduled">scheduled {}</span>',
-                    article.published_at.strftime("%Y-%m-%d %H:%M"),
+                    '<span class="scheduled">{}</span>', publish_note(article).rstrip(".")
                 )
             return "published"
         return "draft"
+
+    @admin.display(description="readers see it")
+    def publication(self, article):
+        # Beside the status and time: draft, published, or "Scheduled for …".
+        return publish_note(article)
 
     @admin.display(description="regions")
     def regions(self, article):
@@ -550,27 +642,41 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         permissions=["change"],
     )
     def publish_now(self, request, queryset):
-        now = timezone.now()
-        drafts = queryset.exclude(status=Article.Status.PUBLISHED, published_at__lte=now)
-        count = 0
-        for article in drafts:
-            article.status = Article.Status.PUBLISHED
-            article.published_at = (
-                article.published_at if article.published_at and article.published_at > now else now
-            )
-            article.edited_fields = sorted({*article.edited_fields, "status", "published_at"})
-            article.edited_at = now
-            article.save(update_fields=["status", "published_at", "edited_fields", "edited_at"])
-            count += 1
-        self.message_user(request, f"{count} articles published or scheduled.", messages.SUCCESS)
+        published = articles_publish(articles=queryset, user=request.user)
+        self.message_user(
+            request, f"{len(published)} articles published or scheduled.", messages.SUCCESS
+        )
 
     @admin.action(description="Unpublish selected articles (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
-        count = 0
-        for article in queryset.filter(status=Article.Status.PUBLISHED):
-            article.status = Article.Status.DRAFT
-            article.edited_fields = sorted({*article.edited_fields, "status"})
-            article.edited_at = timezone.now()
-            article.save(update_fields=["status", "edited_fields", "edited_at"])
-            count += 1
-        self.message_user(request, f"{count} articles moved back to draft.", messages.SUCCESS)
+        drafts = articles_unpublish(articles=queryset, user=request.user)
+        self.message_user(request, f"{len(drafts)} articles moved back to draft.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        """New corrections go through ``correction_add``; other inlines save as usual."""
+        if formset.model is not Correction:
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
+            if text and not inline_form.instance.pk:
+                formset.new_objects.append(
+                    correction_add(article=form.instance, text=text, user=request.user)
+                )
+        return None
+
+    @admin.action(description="Pin as the front page's lead", permissions=["change"])
+    def pin_front_lead(self, request, queryset):
+        article = queryset.filter(status=Article.Status.PUBLISHED).first()
+        if article is None:
+            self.message_user(request, "Only a published article can lead.", messages.WARNING)
+            return
+        article_set_front_lead(article=article, user=request.user)
+        self.message_user(request, f"“{article}” now leads the front page.", messages.SUCCESS)
+
+    @admin.action(description="Unpin from the front page's lead", permissions=["change"])
+    def unpin_front_lead(self, request, queryset):
+        for article in queryset.filter(front_lead=True):
+            article_set_front_lead(article=article, user=request.user, lead=False)
+        self.message_user(request, "The newest article leads the front page.", messages.SUCCESS)

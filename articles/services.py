@@ -10,13 +10,22 @@ import re
 from functools import cache
 from pathlib import Path
 
+import reversion
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import ItemBase
 
+from .images import lead_image_delete
 from .models import (
+    Article,
+    Correction,
     Source,
     SourceAlias,
+    SourceSlug,
     TopicKeyword,
     TopicTag,
     fit,
@@ -85,25 +94,31 @@ def sources_resolve(*, names):
 
 
 @transaction.atomic
-def source_merge(*, keep, merge):
+def source_merge(*, keep, merge, user=None):
     """Fold ``merge`` into ``keep``: its headlines, articles and aliases move, it goes."""
     if keep.pk == merge.pk:
         raise ValueError("A source cannot be merged into itself.")
+    merged_history(user=user, keep=keep, merge=merge)
     merge.aliases.update(source=keep)
-    merge.articles.update(source=keep)
+    # Its old URL keeps working: /sources/<old slug>/ redirects to the kept one.
+    merge.old_slugs.update(source=keep)
+    SourceSlug.objects.get_or_create(slug=merge.slug, defaults={"source": keep})
+    merge.articles.update(source=keep, version=F("version") + 1)  # open forms go stale
     merge.headlines.update(source=keep)
     if not keep.homepage_url and merge.homepage_url:
         keep.homepage_url = merge.homepage_url
         keep.save(update_fields=["homepage_url"])
     merge.delete()
+    public_changed(sender=Source)
     return keep
 
 
 @transaction.atomic
-def tag_merge(*, keep, merge):
+def tag_merge(*, keep, merge, user=None):
     """Fold tag ``merge`` into ``keep`` (same vocabulary): every use moves, it goes."""
     if type(keep) is not type(merge) or keep.pk == merge.pk:
         raise ValueError("Only two different tags of one vocabulary can be merged.")
+    merged_history(user=user, keep=keep, merge=merge)
     for relation in keep._meta.related_objects:
         related = relation.related_model
         if issubclass(related, ItemBase):
@@ -115,6 +130,7 @@ def tag_merge(*, keep, merge):
         merge.keywords.filter(key__in=known).delete()
         merge.keywords.update(topic=keep)
     merge.delete()
+    public_changed(sender=type(keep))
     return keep
 
 
@@ -166,6 +182,29 @@ def tags_attach(*, through, pairs):
         [through(content_object_id=object_id, tag_id=tag.pk) for object_id, tag in pairs],
         ignore_conflicts=True,
     )
+
+
+def tags_add(*, through, names_by_object):
+    """Tag objects by name: ``{object id: names}``, missing tags created, old tags kept.
+
+    The one way names become tags on rows (ingest's suggestions, the desk's
+    bulk tagging): a fixed number of queries for any number of objects.
+    Returns ``(mapping of name -> tag, number of tags created)``.
+    """
+    names = {name for wanted in names_by_object.values() for name in wanted}
+    if not names:
+        return {}, 0
+    tags, created = tags_ensure(model=through.tag_model(), names=names)
+    tags_attach(
+        through=through,
+        pairs=[
+            (pk, tags[name])
+            for pk, wanted in names_by_object.items()
+            for name in sorted(wanted)
+            if name in tags
+        ],
+    )
+    return tags, created
 
 
 # Words and single marks: the units phrases are matched on ("U.S." is U . S .).
@@ -252,3 +291,204 @@ def suggest_topics(lexicon, *texts):
         for key in matcher.findall(text or ""):
             found.update(entries[key])
     return sorted(found)
+
+
+@transaction.atomic
+def article_set_front_lead(*, article, user=None, lead=True):
+    """Pin ``article`` as the front page's lead (unpinning any other), or unpin it."""
+    if lead:
+        Article.objects.filter(front_lead=True).exclude(pk=article.pk).update(front_lead=False)
+    article.front_lead = lead
+    article.save(update_fields=["front_lead", "updated_at"])
+    message = "Pinned as the front page's lead." if lead else "Unpinned from the front page."
+    history_record(user=user, objects=[article], message=message)
+    public_changed(sender=Article)
+    return article
+
+
+@transaction.atomic
+def correction_add(*, article, text, user=None, corrected_at=None):
+    """Publish a correction note under ``article``: shown on its page and in its JSON-LD."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("A correction needs its text.")
+    correction = Correction.objects.create(
+        article=article, text=text, corrected_at=corrected_at or timezone.now()
+    )
+    article.save(update_fields=["updated_at"])
+    history_record(user=user, objects=[article], message=f"Correction added: {text[:150]}")
+    public_changed(sender=Article)
+    return correction
+
+
+# The editors' desk: every change an editor makes is written here, recorded in
+# the admin's history and made public at once (the page cache is told by our
+# own signal, since bulk writes send no model signal).
+
+EDIT_FIELDS = ["edited_fields", "edited_at"]
+
+
+def public_changed(*, sender):
+    """Tell the top layer that what public pages show has changed (the page cache)."""
+    from .signals import public_content_changed
+
+    public_content_changed.send(sender=sender)
+
+
+def history_record(*, user, objects, message, flag=CHANGE):
+    """One admin LogEntry per object, in one query; ``message`` is text or ``f(obj) -> text``.
+
+    Call it before a deletion (the objects still have their ids). Changes made
+    by no person (ingest, commands: ``user`` None) are not the desk's history.
+    """
+    objects = list(objects)
+    if user is None or not objects:
+        return []
+    entries = [
+        LogEntry(
+            user_id=user.pk,
+            content_type_id=ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            action_flag=flag,
+            change_message=message(obj) if callable(message) else message,
+        )
+        for obj in objects
+    ]
+    return LogEntry.objects.bulk_create(entries)
+
+
+def merged_history(*, user, keep, merge):
+    history_record(user=user, objects=[keep], message=f"Merged “{merge}” into this one.")
+    history_record(user=user, objects=[merge], message=f"Merged into “{keep}”.", flag=DELETION)
+
+
+def edits_mark(*, objects, fields, now=None):
+    """Remember that a person changed ``fields`` of each object: ingest never overwrites them.
+
+    The one place edits are marked (the change forms, list edits, bulk
+    actions). Sets the objects' edit fields in memory and returns the columns
+    the caller's save must write (none when no field changed).
+    """
+    fields = set(fields)
+    if not fields:
+        return []
+    now = now or timezone.now()
+    for obj in objects:
+        obj.edited_fields = sorted(set(obj.edited_fields) | fields)
+        obj.edited_at = now
+    return list(EDIT_FIELDS)
+
+
+def revisions_add(objects, *, comment):
+    """Keep a revision of rows written in bulk when the desk has one open.
+
+    The object's History page lists revisions (compare, restore), with ``comment``.
+    """
+    if reversion.is_active():
+        for obj in objects:
+            reversion.add_to_revision(obj)
+        reversion.set_comment(comment)
+
+
+def publish_note(article, now=None):
+    """What the desk says of an article's state: draft, published, or scheduled for a time."""
+    now = now or timezone.now()
+    if article.status != Article.Status.PUBLISHED or article.published_at is None:
+        return "Draft: not public."
+    when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M %Z")
+    if article.published_at > now:
+        return f"Scheduled for {when}."
+    return f"Published {when}."
+
+
+@transaction.atomic
+def article_save(*, article, user, fields=(), created=False):
+    """Save an article from the desk's form; returns notes for the editor.
+
+    "Published" with no publish time publishes now (and says so): it never
+    saves a published article that no reader can see.
+    """
+    fields = list(fields)
+    notes = []
+    now = timezone.now()
+    if article.status == Article.Status.PUBLISHED and article.published_at is None:
+        article.published_at = now
+        fields.append("published_at")
+        notes.append(f"No publish time was given, so it is published now: {publish_note(article)}")
+    elif article.status == Article.Status.PUBLISHED and article.published_at > now:
+        notes.append(f"{publish_note(article, now)} Readers will see it from then on.")
+    if not created:
+        edits_mark(objects=[article], fields=fields, now=now)
+        if "lead_image" in fields:
+            article_lead_image_replace(article=article, user=user)
+    article.save()
+    public_changed(sender=Article)
+    return notes
+
+
+LEAD_IMAGE_FIELDS = ["lead_image", "lead_image_renditions", "lead_image_width", "lead_image_height"]
+
+
+@transaction.atomic
+def article_lead_image_replace(*, article, user):
+    """Store the article's new lead image (set on it by the form, or cleared).
+
+    The replaced files are removed once the change commits: a failed save
+    keeps the old image and its files.
+    """
+    old = Article.objects.values("lead_image", "lead_image_renditions").get(pk=article.pk)
+    if not article.lead_image:
+        article.lead_image_renditions = []
+        article.lead_image_width = article.lead_image_height = None
+    article.save(update_fields=LEAD_IMAGE_FIELDS)
+    if old["lead_image"] and old["lead_image"] != article.lead_image.name:
+        transaction.on_commit(
+            lambda: lead_image_delete(old["lead_image"], old["lead_image_renditions"])
+        )
+    public_changed(sender=Article)
+
+
+@transaction.atomic
+def articles_publish(*, articles, user):
+    """Publish articles now, or at their future publish time (scheduled); live ones are left."""
+    now = timezone.now()
+    chosen = [article for article in articles if not article.is_live]
+    for article in chosen:
+        article.status = Article.Status.PUBLISHED
+        article.version += 1  # a form opened before this is stale (optimistic locking)
+        if not (article.published_at and article.published_at > now):
+            article.published_at = now
+    columns = edits_mark(objects=chosen, fields=["status", "published_at"], now=now)
+    Article.objects.bulk_update(chosen, ["status", "published_at", "version", *columns])
+    revisions_add(chosen, comment="Published or scheduled (list action).")
+    history_record(user=user, objects=chosen, message=lambda a: publish_note(a, now))
+    public_changed(sender=Article)
+    return chosen
+
+
+@transaction.atomic
+def articles_unpublish(*, articles, user):
+    """Move published (or scheduled) articles back to draft."""
+    chosen = [article for article in articles if article.status == Article.Status.PUBLISHED]
+    for article in chosen:
+        article.status = Article.Status.DRAFT
+        article.version += 1
+    columns = edits_mark(objects=chosen, fields=["status"])
+    Article.objects.bulk_update(chosen, ["status", "version", *columns])
+    revisions_add(chosen, comment="Unpublished: back to draft.")
+    history_record(user=user, objects=chosen, message="Unpublished: back to draft.")
+    public_changed(sender=Article)
+    return chosen
+
+
+@transaction.atomic
+def articles_delete(*, articles, user):
+    """Delete articles (their lead image files go once the deletion commits)."""
+    chosen = list(articles)
+    history_record(user=user, objects=chosen, message="Deleted.", flag=DELETION)
+    # One by one: each deletion's signal removes that article's image files.
+    for article in chosen:
+        article.delete()
+    public_changed(sender=Article)
+    return len(chosen)

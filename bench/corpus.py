@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, ArticleRegion, ArticleTopic, RegionTag, Source, TopicTag
+from articles.richtext import paragraphs_html
 from articles.services import tags_ensure
 from headlines.models import Headline, HeadlineRegion, HeadlineTopic
 
@@ -74,7 +75,7 @@ def _articles(rng, count, seed, now, regions, topics, out):
                     title=f"{sentence(rng, 8)[:-1]} ({seed}-{n})",
                     slug=f"corpus-{seed}-{n}",
                     dek=sentence(rng, 24),
-                    body="\n\n".join(paragraphs),
+                    body=paragraphs_html(paragraphs),
                     status=Article.Status.PUBLISHED,
                     published_at=now - timedelta(minutes=37 * n + 1),
                 )

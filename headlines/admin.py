@@ -7,23 +7,38 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
-from taggit.utils import parse_tags
 
 from articles.admin import BoundedCountPaginator, CsvExportAdmin, EditTrackingAdmin
 from articles.models import RegionTag, Source, TopicTag
-from articles.services import tags_attach, tags_ensure
+from articles.tags import TagNamesField
 
-from .models import Headline, HeadlineAppearance, HeadlineRegion, HeadlineTopic, Story
-from .services import story_merge, story_set_lead, story_split
+from .models import Headline, HeadlineAppearance, Story
+from .services import (
+    headline_save,
+    headlines_delete,
+    headlines_hide,
+    headlines_pin,
+    headlines_set_source,
+    headlines_show,
+    headlines_tag,
+    headlines_unpin,
+    story_merge,
+    story_set_lead,
+    story_split,
+)
 
 
 class BulkTagForm(forms.Form):
-    region_tags = forms.CharField(
-        required=False, label="Add regions", help_text="Comma-separated, e.g. Middle East, Iraq"
+    region_tags = TagNamesField(
+        tag_model=RegionTag,
+        required=False,
+        label="Add regions",
+        help_text="Comma-separated, e.g. Middle East, Iraq",
     )
-    topic_tags = forms.CharField(required=False, label="Add topics", help_text="Comma-separated")
+    topic_tags = TagNamesField(
+        tag_model=TopicTag, required=False, label="Add topics", help_text="Comma-separated"
+    )
     source = forms.ModelChoiceField(
         Source.objects.order_by("name"), required=False, label="Set the source"
     )
@@ -143,33 +158,33 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
     def seen_in(self, headline):
         return headline.appearance_total
 
-    def _set(self, request, queryset, message, edited=(), **values):
-        # Editors' decisions in bulk: recorded as edits so that ingest never undoes them.
-        headlines = list(queryset)
-        now = timezone.now()
-        for headline in headlines:
-            for name, value in values.items():
-                setattr(headline, name, value)
-            headline.edited_fields = sorted({*headline.edited_fields, *values, *edited})
-            headline.edited_at = now
-        Headline.objects.bulk_update(headlines, [*values, "edited_fields", "edited_at"])
+    def save_model(self, request, obj, form, change):
+        headline_save(headline=obj, user=request.user, fields=form.changed_data, created=not change)
+
+    def delete_model(self, request, obj):
+        headlines_delete(headlines=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        headlines_delete(headlines=queryset, user=request.user)
+
+    def _done(self, request, headlines, message):
         self.message_user(request, f"{len(headlines)} headlines {message}.", messages.SUCCESS)
 
     @admin.action(description="Hide selected headlines from the sidebar", permissions=["change"])
     def hide(self, request, queryset):
-        self._set(request, queryset, "hidden", visible=False)
+        self._done(request, headlines_hide(headlines=queryset, user=request.user), "hidden")
 
     @admin.action(description="Show selected headlines in the sidebar", permissions=["change"])
     def show(self, request, queryset):
-        self._set(request, queryset, "shown", visible=True)
+        self._done(request, headlines_show(headlines=queryset, user=request.user), "shown")
 
     @admin.action(description="Pin selected headlines to the top", permissions=["change"])
     def pin(self, request, queryset):
-        self._set(request, queryset, "pinned", pinned=True)
+        self._done(request, headlines_pin(headlines=queryset, user=request.user), "pinned")
 
     @admin.action(description="Unpin selected headlines", permissions=["change"])
     def unpin(self, request, queryset):
-        self._set(request, queryset, "unpinned", pinned=False)
+        self._done(request, headlines_unpin(headlines=queryset, user=request.user), "unpinned")
 
     @admin.action(
         description="Tag or set the source of selected headlines…", permissions=["change"]
@@ -178,21 +193,16 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
         headlines = list(queryset)
         form = BulkTagForm(request.POST if request.POST.get("apply") else None)
         if form.is_bound and form.is_valid():
-            edited = set()
-            for model, through, field in (
-                (RegionTag, HeadlineRegion, "region_tags"),
-                (TopicTag, HeadlineTopic, "topic_tags"),
-            ):
-                names = parse_tags(form.cleaned_data[field])
-                if names:
-                    tags, _ = tags_ensure(model=model, names=names)
-                    tags_attach(
-                        through=through,
-                        pairs=[(h.pk, tags[n]) for h in headlines for n in names if n in tags],
-                    )
-                    edited.add(field)
-            values = {"source": form.cleaned_data["source"]} if form.cleaned_data["source"] else {}
-            self._set(request, queryset, "updated", edited=edited, **values)
+            data = form.cleaned_data
+            headlines_tag(
+                headlines=headlines,
+                user=request.user,
+                regions=data["region_tags"],
+                topics=data["topic_tags"],
+            )
+            if data["source"]:
+                headlines_set_source(headlines=headlines, user=request.user, source=data["source"])
+            self._done(request, headlines, "updated")
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -261,7 +271,9 @@ class StoryAdmin(admin.ModelAdmin):
     def merge(self, request, queryset):
         stories = list(queryset)
         try:
-            story = story_merge(stories=stories, editor=request.user.get_username())
+            story = story_merge(
+                stories=stories, editor=request.user.get_username(), user=request.user
+            )
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
@@ -296,7 +308,9 @@ class StoryAdmin(admin.ModelAdmin):
     def split_view(self, request, pk, headline):
         story, headline = self._correction(request, pk, headline)
         try:
-            new = story_split(headline=headline, editor=request.user.get_username())
+            new = story_split(
+                headline=headline, editor=request.user.get_username(), user=request.user
+            )
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
         else:
@@ -307,6 +321,8 @@ class StoryAdmin(admin.ModelAdmin):
 
     def lead_view(self, request, pk, headline):
         story, headline = self._correction(request, pk, headline)
-        story_set_lead(story=story, headline=headline, editor=request.user.get_username())
+        story_set_lead(
+            story=story, headline=headline, editor=request.user.get_username(), user=request.user
+        )
         self.message_user(request, f"“{headline}” leads the story.", messages.SUCCESS)
         return redirect("admin:headlines_story_change", story.pk)

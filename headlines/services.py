@@ -7,11 +7,20 @@ that no editor placed: a merge, a split or a chosen lead locks the headlines
 of the story, and a split-out story is closed to grouping.
 """
 
+from django.contrib.admin.models import DELETION
 from django.db import transaction
 from django.utils import timezone
 
+from articles.services import (
+    edits_mark,
+    history_record,
+    public_changed,
+    revisions_add,
+    tags_add,
+)
+
 from . import grouping
-from .models import Headline, Story, TermFrequency
+from .models import Headline, HeadlineRegion, HeadlineTopic, Story, TermFrequency
 
 ALL_HEADLINES = ""  # the TermFrequency row that counts every headline seen
 BATCH = 500
@@ -274,7 +283,7 @@ def _by(editor):
 
 
 @transaction.atomic
-def story_merge(*, stories, into=None, editor=""):
+def story_merge(*, stories, into=None, editor="", user=None):
     """Merge stories into one (``into``, else the earliest): an editor's decision.
 
     Every headline of the merged story is locked there, so neither a later
@@ -293,14 +302,20 @@ def story_merge(*, stories, into=None, editor=""):
         story_reason=f"editor merge{_by(editor)}",
     )
     Headline.objects.filter(story=into).update(story_locked=True)
+    ids = ", ".join(str(s.pk) for s in others)
+    history_record(user=user, objects=[into], message=f"Merged stories {ids} into this one.")
+    history_record(
+        user=user, objects=others, message=f"Merged into story {into.pk}.", flag=DELETION
+    )
     Story.objects.filter(pk__in=[s.pk for s in others]).delete()
     _refresh([into])
-    into.save(update_fields=["title"])  # a signal: the site's pages change
+    into.save(update_fields=["title"])
+    public_changed(sender=Story)
     return into
 
 
 @transaction.atomic
-def story_split(*, headline, editor=""):
+def story_split(*, headline, editor="", user=None):
     """Take a headline out of its story into a story of its own, for good.
 
     The new story is closed to grouping: no copy joins it by similarity, so
@@ -317,11 +332,15 @@ def story_split(*, headline, editor=""):
     headline.save(update_fields=["story", "story_locked", "story_score", "story_reason"])
     _refresh([old, new])
     new.refresh_from_db()
+    history_record(
+        user=user, objects=[headline], message=f"Split out of story {old.pk if old else '-'}."
+    )
+    public_changed(sender=Story)
     return new
 
 
 @transaction.atomic
-def story_set_lead(*, story, headline, editor=""):
+def story_set_lead(*, story, headline, editor="", user=None):
     """Make ``headline`` the copy the story is shown by.
 
     Choosing the lead is an editor accepting the story as it stands: its
@@ -333,6 +352,8 @@ def story_set_lead(*, story, headline, editor=""):
     story.lead = headline
     story.title = headline.title
     story.save(update_fields=["lead", "title"])
+    history_record(user=user, objects=[story], message=f"Lead copy set to “{headline}”.")
+    public_changed(sender=Story)
     return story
 
 
@@ -406,3 +427,92 @@ def _regroup(*, since, progress, window):
     _refresh([h.story for h in rows])
     moved = sum(1 for h in rows if h.story_id != previous[h.pk])
     return len(rows), moved
+
+
+# The editors' desk: each change is marked as an editor's (ingest keeps it),
+# kept in the admin's history, and made public at once.
+
+
+@transaction.atomic
+def headline_save(*, headline, user, fields=(), created=False):
+    """Save a headline from its change form or a list edit (Visible, Pinned)."""
+    if not created:
+        edits_mark(objects=[headline], fields=fields)
+    headline.save()
+    public_changed(sender=Headline)
+    return headline
+
+
+def _headlines_set(*, headlines, user, message, edited=(), **values):
+    headlines = list(headlines)
+    for headline in headlines:
+        for name, value in values.items():
+            setattr(headline, name, value)
+    columns = edits_mark(objects=headlines, fields=[*values, *edited])
+    Headline.objects.bulk_update(headlines, [*values, *columns])
+    revisions_add(headlines, comment=message)
+    history_record(user=user, objects=headlines, message=message)
+    public_changed(sender=Headline)
+    return headlines
+
+
+@transaction.atomic
+def headlines_hide(*, headlines, user):
+    return _headlines_set(
+        headlines=headlines, user=user, message="Hidden from the sidebar.", visible=False
+    )
+
+
+@transaction.atomic
+def headlines_show(*, headlines, user):
+    return _headlines_set(
+        headlines=headlines, user=user, message="Shown in the sidebar.", visible=True
+    )
+
+
+@transaction.atomic
+def headlines_pin(*, headlines, user):
+    return _headlines_set(
+        headlines=headlines, user=user, message="Pinned to the top of the sidebar.", pinned=True
+    )
+
+
+@transaction.atomic
+def headlines_unpin(*, headlines, user):
+    return _headlines_set(headlines=headlines, user=user, message="Unpinned.", pinned=False)
+
+
+@transaction.atomic
+def headlines_tag(*, headlines, user, regions=(), topics=()):
+    """Add region and topic tags (names as typed, one tag each) to every headline."""
+    headlines = list(headlines)
+    edited, said = [], []
+    for through, names, field, label in (
+        (HeadlineRegion, regions, "region_tags", "regions"),
+        (HeadlineTopic, topics, "topic_tags", "topics"),
+    ):
+        if names:
+            tags_add(through=through, names_by_object={h.pk: names for h in headlines})
+            edited.append(field)
+            said.append(f"{label} {', '.join(names)}")
+    if not edited:
+        return headlines
+    return _headlines_set(
+        headlines=headlines, user=user, message=f"Tagged: {'; '.join(said)}.", edited=edited
+    )
+
+
+@transaction.atomic
+def headlines_set_source(*, headlines, user, source):
+    return _headlines_set(
+        headlines=headlines, user=user, message=f"Source set to “{source}”.", source=source
+    )
+
+
+@transaction.atomic
+def headlines_delete(*, headlines, user):
+    headlines = list(headlines)
+    history_record(user=user, objects=headlines, message="Deleted.", flag=DELETION)
+    Headline.objects.filter(pk__in=[h.pk for h in headlines]).delete()
+    public_changed(sender=Headline)
+    return len(headlines)

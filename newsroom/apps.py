@@ -56,3 +56,7 @@ class NewsroomConfig(AppConfig):
             m2m_changed.connect(
                 watched[through], sender=through, dispatch_uid=f"page-cache:m2m:{label}"
             )
+        # Services send our own signal after bulk writes, which send no model signal.
+        from articles.signals import public_content_changed
+
+        public_content_changed.connect(content_changed, dispatch_uid="page-cache:services")

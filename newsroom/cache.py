@@ -21,8 +21,9 @@ process for ``VERSION_HOLD_SECONDS``), the ETag and Last-Modified stored with
 the pieces. Requests that carry a session cookie go the long way, through the
 view wrapper, which never serves nor stores a signed-in page.
 
-Scheduled articles become live by the clock, not by a write, so no page or
-sidebar is kept past the next scheduled publish time. Browsers get
+Scheduled articles become live, and expiring ones are taken down, by the
+clock, not by a write, so no page or sidebar is kept past the next scheduled
+publish or expiry time. Browsers get
 ``Cache-Control: public`` with a short max-age, ``Last-Modified`` and an
 ``ETag`` (304 on a match).
 
@@ -51,6 +52,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Subquery
 from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, URLPattern, resolve
 from django.utils import timezone
@@ -180,7 +182,8 @@ def headlines_changed(sender, **kwargs):
 
 
 def seconds_to_next_publish(version, now):
-    """Seconds from ``now`` until the soonest scheduled article goes live (None: none).
+    """Seconds from ``now`` until the soonest scheduled article goes live or live
+    article is taken down (None: neither).
 
     Asked once per content version and kept until that moment: one query after
     each change, not one per page. Times are read from ``timezone.now()``
@@ -191,17 +194,25 @@ def seconds_to_next_publish(version, now):
     if moment is None or 0 < moment <= now:
         from articles.models import Article
 
-        scheduled = (
-            Article.objects.filter(
-                status=Article.Status.PUBLISHED,
-                published_at__gt=datetime.fromtimestamp(now, tz=UTC),
+        when = datetime.fromtimestamp(now, tz=UTC)
+        published = Article.objects.filter(status=Article.Status.PUBLISHED)
+        # One query of two indexed scalar subqueries (the outer row is any row:
+        # no article at all means nothing is scheduled either).
+        subqueries = {
+            name: Subquery(
+                published.filter(**{f"{name}__gt": when}).order_by(name).values(name)[:1]
             )
-            .order_by("published_at")
-            .values_list("published_at", flat=True)
-            .first()
+            for name in ("published_at", "expires_at")
+        }
+        row = (
+            Article.objects.order_by()
+            .annotate(**{f"next_{name}": query for name, query in subqueries.items()})
+            .values_list(*(f"next_{name}" for name in subqueries))[:1]
         )
-        moment = scheduled.timestamp() if scheduled else 0
-        keep = math.ceil(moment - now) if scheduled else NO_SCHEDULE_SECONDS
+        upcoming = [moment for moment in next(iter(row), ()) if moment]
+        soonest = min(upcoming, default=None)
+        moment = soonest.timestamp() if soonest else 0
+        keep = math.ceil(moment - now) if soonest else NO_SCHEDULE_SECONDS
         cache.set(key, moment, timeout=max(1, keep))
     return moment - now if moment else None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "csp",
     "taggit",
     "reversion",
+    "django_prose_editor",
+    "django_tasks",
+    "django_tasks_db",
     "bench",  # manage.py bench and generate_corpus, above every layer
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
@@ -111,11 +114,21 @@ MIDDLEWARE = [
 ]
 
 # No page of ours needs inline script or any third-party origin.
+# The admin (the editors' desk) runs under this same policy, not one of its own:
+# Django 5.2's admin has no inline script or style, so it needs no nonce or hash.
+# Its unlabelled inputs are named server-side (aria-label via widget attrs,
+# articles/admin_a11y.py) and its CSS fixes are static/admin/newsroom.css; the one
+# script is static/admin/desk-a11y.js, because select2 builds its markup in the
+# browser and only a script can name it. tests/browser/test_desk_a11y.py checks it.
+# The rich-text editor is the exception: its import map (an inline script) is
+# allowed by its nonce and TipTap's base CSS (an inline style) by its hash
+# (tests/test_richtext.py recomputes it from the installed editor.js).
+EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, EDITOR_STYLE_HASH],
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
@@ -180,6 +193,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded media (lead images) served by Django itself: on under `make run`
+# (DEBUG) and `make serve` (one host). WhiteNoise serves static files only; a
+# production site serves MEDIA_ROOT from its web server or object storage (README).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -194,6 +211,9 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TAGGIT_CASE_INSENSITIVE = True
+# Comma-only tag parsing: "Middle East" is one tag (articles/tags.py).
+TAGGIT_TAGS_FROM_STRING = "articles.tags.tags_parse"
+TAGGIT_STRING_FROM_TAGS = "articles.tags.tags_join"
 
 # Uploads: a dump is text; anything past these limits is refused with a message.
 DUMP_MAX_BYTES = int(os.environ.get("DUMP_MAX_BYTES", str(5 * 1024 * 1024)))
@@ -207,6 +227,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 SIDEBAR_HEADLINES = int(os.environ.get("SIDEBAR_HEADLINES", "20"))
+
+# Batch ingest: dumps are imported by `manage.py worker` processes through the
+# task queue, whose jobs live in the same database (enqueued in the same
+# transaction as the batch). See README, "Batch ingest".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploads of more dumps than this skip the preview and become a batch.
+BATCH_PREVIEW_MAX = int(os.environ.get("BATCH_PREVIEW_MAX", "10"))
+# A job "running" for longer than this is taken as lost with its worker and requeued.
+BATCH_STALE_SECONDS = int(os.environ.get("BATCH_STALE_SECONDS", "300"))
+# Zip uploads: limits against zip bombs (the compressed upload may be ZIP_MAX_BYTES).
+ZIP_MAX_BYTES = int(os.environ.get("ZIP_MAX_BYTES", str(50 * 1024 * 1024)))
+ZIP_MAX_MEMBERS = int(os.environ.get("ZIP_MAX_MEMBERS", "2000"))
+ZIP_MAX_TOTAL_BYTES = int(os.environ.get("ZIP_MAX_TOTAL_BYTES", str(500 * 1024 * 1024)))
+ZIP_MAX_RATIO = int(os.environ.get("ZIP_MAX_RATIO", "100"))
+# The folder `manage.py watch_inbox` watches when given none.
+INBOX_DIR = os.environ.get("INBOX_DIR", "")
 
 LOGGING = {
     "version": 1,

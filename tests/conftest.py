@@ -46,6 +46,7 @@ def editors_group():
                 content_type__app_label="headlines", codename__in=stories.STORY_PERMISSIONS
             )
         )
+        _grant_batch_permissions(group)
     return group
 
 
@@ -55,6 +56,20 @@ def editor(db, django_user_model):
     user = django_user_model.objects.create_user("ed", password="pw-ed-12345", is_staff=True)
     user.groups.add(editors_group())
     return user
+
+
+def _grant_batch_permissions(group):
+    """Batch permissions (newsroom 0002), for a group re-made after a flush."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Permission
+
+    batches = import_module("newsroom.migrations.0002_editors_batch_permissions")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="articles", codename__in=batches.BATCH_PERMISSIONS
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
