@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from articles.models import Article, ArticleRegion, ArticleTopic, RegionTag, Source, TopicTag
 from articles.richtext import paragraphs_html
-from articles.services import tags_ensure
+from articles.services import sources_recount, tags_ensure
 from headlines.models import Headline, HeadlineRegion, HeadlineTopic
 
 REGIONS = ["Middle East", "North Africa", "Gulf", "Levant", "Europe", "Africa", "Asia", "Americas"]
@@ -61,6 +61,7 @@ def corpus_generate(*, articles, headlines, sources, seed, out=None, first_headl
     if not first_headline:
         _articles(rng, articles, seed, now, regions, topics, out)
     _headlines(rng, first_headline, headlines, seed, now, regions, topics, source_ids, out)
+    sources_recount(source_ids=source_ids)  # rows written in bulk: their counts, once
 
 
 def _articles(rng, count, seed, now, regions, topics, out):
