@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -269,6 +269,12 @@ def merge_action(model_admin, request, queryset, merge, action):
     return TemplateResponse(request, "admin/merge.html", context)
 
 
+def _items_count(model, relation):
+    through = model._meta.get_field(relation).related_model
+    rows = through.objects.filter(tag=OuterRef("pk")).order_by().values("tag")
+    return Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField())
+
+
 class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "article_count", "headline_count"]
     search_fields = ["name"]
@@ -279,9 +285,11 @@ class TagAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            # One correlated count each (an index range per tag), not a join of
+            # both item tables, which multiplies articles by headlines per tag.
             .annotate(
-                articles_total=Count("article_items", distinct=True),
-                headlines_total=Count("headline_items", distinct=True),
+                articles_total=_items_count(self.model, "article_items"),
+                headlines_total=_items_count(self.model, "headline_items"),
             )
         )
 
