@@ -176,6 +176,13 @@ def content_changed(sender, **kwargs):
     changed(EVERYTHING)
 
 
+def services_changed(sender, **kwargs):
+    """Receiver of the services' own signal (bulk writes): by what they wrote."""
+    from headlines.models import Headline, Story
+
+    changed(("headlines",) if sender in (Headline, Story) else EVERYTHING)
+
+
 def headlines_changed(sender, **kwargs):
     """Signal receiver for headlines, appearances, stories and dumps: imports touch only these."""
     changed(("headlines",))
