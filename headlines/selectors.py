@@ -199,6 +199,7 @@ SIDEBAR_FIELDS = (
     "article_slug",
     "source_id",
     "source__name",
+    "source__short_name",
     "source__slug",
 )
 
@@ -236,6 +237,7 @@ def _attach_regions(headlines):
             headline.source = SimpleNamespace(
                 pk=headline.source_id,
                 name=headline.source__name,
+                display_name=headline.source__short_name or headline.source__name,
                 slug=slug,
                 get_absolute_url=source_url(slug),
             )

@@ -90,6 +90,7 @@ _held = {"at": -math.inf, "versions": None}
 # process keeps the ones it served: a hit then costs no cache round trip at all.
 _local = {}
 LOCAL_ENTRIES = 256
+LOCAL_MAX_BYTES = 256 * 1024
 
 
 def forget_local():
@@ -119,9 +120,17 @@ def _set(key, entry, timeout):
     _remember({key: entry})
 
 
+def _entry_bytes(entry):
+    if len(entry) == 4:  # a sidebar: (expires_at, html, digest, stored_at)
+        return len(entry[1])
+    return sum(len(part) for part in entry[3][::2])
+
+
 def _remember(entries):
     if not entries or not _local_cache():
         return
+    # A big page (a sitemap) stays in the shared cache only: the copies stay small.
+    entries = {key: e for key, e in entries.items() if _entry_bytes(e) <= LOCAL_MAX_BYTES}
     if len(_local) + len(entries) > LOCAL_ENTRIES:
         _local.clear()  # versions moved on: what is held is mostly unreachable now
     _local.update(entries)
