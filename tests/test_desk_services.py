@@ -61,6 +61,10 @@ def act(desk, url, action, objects, **extra):
     return response
 
 
+def bulk_tag(desk, headlines, **fields):
+    return act(desk, HEADLINES, "tag_or_set_source", headlines, apply="yes", **fields)
+
+
 @pytest.mark.django_db
 def test_a_list_action_hides_a_headline_from_the_cached_page_at_once(desk, reader, headlines):
     hidden, kept = headlines
@@ -109,16 +113,7 @@ def test_each_headline_action_is_in_each_headlines_history(desk, headlines, acti
 @pytest.mark.django_db
 def test_bulk_tagging_and_a_source_are_recorded(desk, headlines):
     other = Source.objects.create(name="Calm Wire", slug="calm-wire")
-    act(
-        desk,
-        HEADLINES,
-        "tag_or_set_source",
-        headlines,
-        apply="yes",
-        region_tags="Levant",
-        topic_tags="Media",
-        source=other.pk,
-    )
+    bulk_tag(desk, headlines, region_tags="Levant", topic_tags="Media", source=other.pk)
     for headline in headlines:
         messages = {e.get_change_message() for e in history(headline)}
         assert messages == {"Tagged: regions Levant; topics Media.", "Source set to “Calm Wire”."}
@@ -290,15 +285,7 @@ def test_middle_east_stays_one_tag_through_the_article_form(desk, reader):
 def test_north_africa_stays_one_tag_through_the_bulk_tag_action(desk, headlines):
     page = act(desk, HEADLINES, "tag_or_set_source", headlines).content.decode()
     assert "admin/js/autocomplete.js" in page and "data-tags" in page  # admin's select2
-    act(
-        desk,
-        HEADLINES,
-        "tag_or_set_source",
-        headlines,
-        apply="yes",
-        region_tags="North Africa, Middle East",
-        topic_tags="",
-    )
+    bulk_tag(desk, headlines, region_tags="North Africa, Middle East", topic_tags="")
     for headline in headlines:
         assert sorted(headline.region_tags.names()) == ["Middle East", "North Africa"]
     assert set(RegionTag.objects.values_list("name", flat=True)) == {"Middle East", "North Africa"}
