@@ -19,10 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.managers import TaggableManager
 
+from . import richtext
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
+from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
     image_clean,
@@ -31,6 +35,7 @@ from .images import (
 )
 from .models import (
     Article,
+    Correction,
     RegionTag,
     Source,
     SourceAlias,
@@ -40,9 +45,11 @@ from .models import (
 )
 from .services import (
     article_save,
+    article_set_front_lead,
     articles_delete,
     articles_publish,
     articles_unpublish,
+    correction_add,
     publish_note,
     source_merge,
     tag_merge,
@@ -132,7 +139,7 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
@@ -163,6 +170,8 @@ class EditTrackingAdmin(VersionAdmin):
             if field.name not in then or not field.editable:
                 continue
             old, new = then[field.name], getattr(obj, field.attname)
+            if isinstance(field, ProseEditorField):  # rich text: a diff of its text
+                old, new = richtext.as_text(old), richtext.as_text(new)
             if str(old) != str(new):
                 lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
                 changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
@@ -188,7 +197,7 @@ class EditTrackingAdmin(VersionAdmin):
         pass
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -352,7 +361,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3
@@ -446,8 +455,23 @@ class ArticleAdminForm(forms.ModelForm):
             self.stored_image = None
 
 
+class CorrectionInline(admin.TabularInline):
+    """Corrections are published by ``correction_add``; a published one is not rewritten."""
+
+    model = Correction
+
+    extra = 0
+    fields = ["text", "corrected_at"]
+    readonly_fields = ["corrected_at"]
+    can_delete = False
+    verbose_name = "correction (shown under the article)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
-class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
+class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
         "id",
         "title",
@@ -483,7 +507,8 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
     show_full_result_count = False
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "pin_front_lead", "unpin_front_lead"]
+    inlines = [CorrectionInline]
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
@@ -499,7 +524,15 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
         (
             "Publishing",
-            {"fields": ["status", "published_at", "publication", "source", "source_url"]},
+            {
+                "fields": [
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                ]
+            },
+        ),
+        (
+            "Front page and dates",
+            {"fields": ["front_lead", "byline", "outlet_published_at", "outlet_date_only"]},
         ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
@@ -578,6 +611,11 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.is_expired:
+            return format_html(
+                '<span class="expired">taken down {}</span>',
+                article.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(
@@ -613,3 +651,32 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     def unpublish(self, request, queryset):
         drafts = articles_unpublish(articles=queryset, user=request.user)
         self.message_user(request, f"{len(drafts)} articles moved back to draft.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        """New corrections go through ``correction_add``; other inlines save as usual."""
+        if formset.model is not Correction:
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
+            if text and not inline_form.instance.pk:
+                formset.new_objects.append(
+                    correction_add(article=form.instance, text=text, user=request.user)
+                )
+        return None
+
+    @admin.action(description="Pin as the front page's lead", permissions=["change"])
+    def pin_front_lead(self, request, queryset):
+        article = queryset.filter(status=Article.Status.PUBLISHED).first()
+        if article is None:
+            self.message_user(request, "Only a published article can lead.", messages.WARNING)
+            return
+        article_set_front_lead(article=article, user=request.user)
+        self.message_user(request, f"“{article}” now leads the front page.", messages.SUCCESS)
+
+    @admin.action(description="Unpin from the front page's lead", permissions=["change"])
+    def unpin_front_lead(self, request, queryset):
+        for article in queryset.filter(front_lead=True):
+            article_set_front_lead(article=article, user=request.user, lead=False)
+        self.message_user(request, "The newest article leads the front page.", messages.SUCCESS)

@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from django.views.static import serve
 
 from articles.feeds import LatestArticlesFeed
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, news_sitemap
 from headlines.feeds import LatestHeadlinesFeed, RegionFeed, TopicFeed
 
 from .cache import page_number, public_page, public_urls
@@ -22,7 +22,7 @@ HEADLINES_PARAMS = {
     "headline-archive": ("source", "region", "topic", "date", "stories", *CURSORS),
     "region-detail": (*CURSORS, "articles_before", "articles_after"),
     "topic-detail": (*CURSORS, "articles_before", "articles_after"),
-    "source-detail": CURSORS,
+    "source-detail": (*CURSORS, "articles_before", "articles_after"),
     "story-detail": CURSORS,
     "search": ("q",),
 }
@@ -30,8 +30,13 @@ HEADLINES_PARAMS = {
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(public_urls("headlines.urls", params=HEADLINES_PARAMS))),
-    path("", include(public_urls("articles.urls"))),
-    path("feeds/articles/", public_page(LatestArticlesFeed()), name="feed-articles"),
+    # Home and article pages list our articles only (their sidebar is cached apart).
+    path("", include(public_urls("articles.urls", lists=("content",)))),
+    path(
+        "feeds/articles/",
+        public_page(LatestArticlesFeed(), lists=("content",)),
+        name="feed-articles",
+    ),
     path("feeds/headlines/", public_page(LatestHeadlinesFeed()), name="feed-headlines"),
     path("feeds/regions/<slug:slug>/", public_page(RegionFeed()), name="feed-region"),
     path("feeds/topics/<slug:slug>/", public_page(TopicFeed()), name="feed-topic"),
@@ -41,6 +46,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    path("sitemap-news.xml", public_page(news_sitemap), name="sitemap-news"),
     path(
         "robots.txt",
         public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
