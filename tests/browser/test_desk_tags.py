@@ -6,7 +6,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from articles.models import Article, RegionTag
-from tests.browser.test_editor_flow import editor_login, see  # noqa: F401 - a fixture
+from headlines.models import Headline
+from tests.browser.test_editor_flow import (  # noqa: F401 - editor_login is a fixture
+    editor_login,
+    run_action,
+    see,
+    type_tags,
+)
 
 pytestmark = pytest.mark.usefixtures("editor_login")
 
@@ -49,4 +55,23 @@ def test_an_editor_picks_middle_east_and_types_north_africa(live_server, browser
     browser.shots.take("saved")
     assert sorted(article.region_tags.names()) == ["Middle East", "North Africa"]
     assert RegionTag.objects.count() == 3
+    assert [log for log in browser.get_log("browser") if log["source"] == "javascript"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bulk_tag_action_keeps_north_africa_whole(live_server, browser):
+    from django.utils import timezone
+
+    titles = ["Tunisian start-ups look north", "Port reopens after storm"]
+    for title in titles:
+        Headline.objects.create(title=title, fingerprint=title, published_at=timezone.now())
+    browser.get(f"{live_server.url}/admin/headlines/headline/")
+    run_action(browser, "tag_or_set_source", *titles)
+    see(browser, "Tag or set the source of 2 headlines")
+    type_tags(browser, "id_region_tags", "North Africa,")
+    browser.shots.take("bulk-tag")
+    browser.find_element(By.CSS_SELECTOR, "input[value=Apply]").click()
+    see(browser, "2 headlines updated")
+    for headline in Headline.objects.all():
+        assert list(headline.region_tags.names()) == ["North Africa"]
     assert [log for log in browser.get_log("browser") if log["source"] == "javascript"] == []
