@@ -13,7 +13,7 @@ from django.conf import settings
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from articles.models import Article, Dump, RegionTag, Source, TopicKeyword, TopicTag
+from articles.models import Article, Batch, Dump, RegionTag, Source, TopicKeyword, TopicTag
 from headlines.models import Headline, Story
 from newsroom.ingest import dump_ingest, dump_preview
 from tests.browser.test_editor_flow import see
@@ -84,6 +84,8 @@ def desk_pages(article, failed):
         ("keyword-list", "/admin/articles/topickeyword/"),
         ("keyword-add", "/admin/articles/topickeyword/add/"),
         ("password-change", "/admin/password_change/"),
+        ("batch-list", "/admin/articles/batch/"),
+        ("batch-page", f"/admin/articles/batch/{Batch.objects.create(name='nightly').pk}/change/"),
     ]
     version = reversion.models.Version.objects.get_for_object(article).first()
     pages.append(
