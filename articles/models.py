@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,8 +11,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
+
+from . import richtext
 
 
 def fit(model, field_name, value):
@@ -59,6 +63,12 @@ class Source(models.Model):
     slug = models.SlugField("slug", max_length=200, unique=True)
     homepage_url = models.URLField("homepage URL", blank=True)
     created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+    short_name = models.CharField(
+        "short name",
+        max_length=80,
+        blank=True,
+        help_text="What readers see beside its headlines (“Gulf News”); empty: the name.",
+    )
 
     class Meta:
         verbose_name = "source"
@@ -70,6 +80,26 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("source-detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self):
+        return self.short_name or self.name
+
+
+class SourceSlug(models.Model):
+    """A slug a Source had before a merge: its old URL redirects to the kept Source."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="old_slugs", verbose_name="source"
+    )
+    slug = models.SlugField("old slug", max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = "old source slug"
+        verbose_name_plural = "old source slugs"
+
+    def __str__(self):
+        return self.slug
 
 
 class SourceAlias(models.Model):
@@ -273,10 +303,22 @@ class ArticleTopic(ItemBase):
         ]
 
 
+def live_q(now=None, prefix=""):
+    """Published, due and not yet taken down, as a Q (``prefix``: ``"article__"`` from a
+    related model). Scheduled ones appear and expired ones go by the clock, no cron."""
+    now = now or timezone.now()
+    return models.Q(
+        **{f"{prefix}status": Article.Status.PUBLISHED, f"{prefix}published_at__lte": now}
+    ) & (
+        models.Q(**{f"{prefix}expires_at__isnull": True})
+        | models.Q(**{f"{prefix}expires_at__gt": now})
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
-        """Published and due: what readers may see. Scheduled ones appear on time, no cron."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+        """What readers may see: see :func:`live_q`."""
+        return self.filter(live_q(now))
 
 
 class Article(models.Model):
@@ -293,7 +335,15 @@ class Article(models.Model):
         "byline", max_length=200, blank=True, help_text="The author, as the page shows it."
     )
     dek_truncated = models.BooleanField("dek was cut", default=False)
-    body = models.TextField("body", blank=True, help_text="Paragraphs separated by blank lines.")
+    # Rich text (articles/richtext.py): sanitised by the allow-list when a form
+    # is cleaned and again in save(), whoever writes it.
+    body = ProseEditorField(
+        "body",
+        blank=True,
+        config={"extensions": richtext.EDITOR_EXTENSIONS},
+        sanitize=richtext.sanitize,
+        help_text="Paragraphs, links, bold and italic, subheadings, quotes and lists.",
+    )
     truncated = models.BooleanField(
         "truncated", default=False, help_text="The dump held only the start of the piece."
     )
@@ -310,6 +360,16 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         "publish time", null=True, blank=True, help_text="May be in the future: scheduled."
     )
+    expires_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Optional: from this time the article is gone from every public page.",
+    )
+    # Optimistic locking: every save adds one; a form opened at an older
+    # version is refused (articles/editing_admin.py), not silently applied.
+    version = models.PositiveIntegerField("version", default=0, editable=False)
     lead_image = models.ImageField(
         "lead image",
         upload_to="lead-images/",
@@ -353,6 +413,15 @@ class Article(models.Model):
         "fields changed by editors", default=list, blank=True, editable=False
     )
     updated_at = models.DateTimeField("updated", auto_now=True)
+    # The outlet's own date, when the capture printed one (a date alone: midnight
+    # in the site's zone and outlet_date_only), shown instead of our publish time.
+    outlet_published_at = models.DateTimeField("published by the outlet", null=True, blank=True)
+    outlet_date_only = models.BooleanField("the outlet gave a date only", default=False)
+    front_lead = models.BooleanField(
+        "lead of the front page",
+        default=False,
+        help_text="Pinned as the front page's lead story; otherwise the newest leads.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -367,18 +436,33 @@ class Article(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.body = richtext.sanitize(self.body)
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("article-detail", kwargs={"slug": self.slug})
 
     @property
+    def body_html(self):
+        """The body for a page: sanitised again, the cut mark on a truncated piece."""
+        return richtext.render(self.body, cut=self.truncated)
+
+    @property
     def paragraphs(self):
-        return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
+        """The body's blocks as plain text lines."""
+        return richtext.as_text(self.body).splitlines()
 
     @property
     def lead_image_sources(self):
         """(MIME type, srcset) for each format of the renditions, WebP first."""
         by_format = {}
         for rendition in self.lead_image_renditions:
+            if rendition.get("ratio"):
+                continue  # the cropped copies for search engines, not for srcset
             url = default_storage.url(rendition["name"])
             by_format.setdefault(rendition["format"], []).append(f"{url} {rendition['width']}w")
         return [
@@ -390,19 +474,50 @@ class Article(models.Model):
     def share_image_url(self):
         """The rendition for Open Graph: the original format, at most 1600 px wide."""
         candidates = [
-            r for r in self.lead_image_renditions if r["format"] != "WEBP" and r["width"] <= 1600
+            r
+            for r in self.lead_image_renditions
+            if r["format"] != "WEBP" and r["width"] <= 1600 and not r.get("ratio")
         ]
         if candidates:
             return default_storage.url(max(candidates, key=lambda r: r["width"])["name"])
         return self.lead_image.url if self.lead_image else ""
 
     @property
+    def ratio_image_urls(self):
+        """The lead image cropped to 16x9, 4x3 and 1x1 (in that order), where made."""
+        crops = {r["ratio"]: r["name"] for r in self.lead_image_renditions if r.get("ratio")}
+        ratios = [ratio for ratio in ("16x9", "4x3", "1x1") if ratio in crops]
+        return [default_storage.url(crops[ratio]) for ratio in ratios]
+
+    @property
+    def shown_date(self):
+        """``(moment, date_only, is_outlets)``: the outlet's date if known, else ours."""
+        if self.outlet_published_at:
+            return self.outlet_published_at, self.outlet_date_only, True
+        return self.published_at, False, False
+
+    @property
+    def was_updated(self):
+        """An editor changed it after it was published (a minute's grace for the publish edit)."""
+        return bool(
+            self.edited_at
+            and self.published_at
+            and self.edited_at - self.published_at > timedelta(minutes=1)
+        )
+
+    @property
     def is_live(self):
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
         )
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class DumpEdit(models.Model):
@@ -428,6 +543,24 @@ class DumpEdit(models.Model):
 
     def __str__(self):
         return f"edit of {self.dump} at {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class Correction(models.Model):
+    """A correction note on a live article: shown under it and in its JSON-LD."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="corrections", verbose_name="article"
+    )
+    text = models.TextField("correction")
+    corrected_at = models.DateTimeField("time", default=timezone.now)
+
+    class Meta:
+        verbose_name = "correction"
+        verbose_name_plural = "corrections"
+        ordering = ["corrected_at", "id"]
+
+    def __str__(self):
+        return f"correction of {self.article} at {self.corrected_at:%Y-%m-%d %H:%M}"
 
 
 class Batch(models.Model):

@@ -14,6 +14,7 @@ import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import ItemBase
@@ -21,8 +22,10 @@ from taggit.models import ItemBase
 from .images import lead_image_delete
 from .models import (
     Article,
+    Correction,
     Source,
     SourceAlias,
+    SourceSlug,
     TopicKeyword,
     TopicTag,
     fit,
@@ -97,7 +100,10 @@ def source_merge(*, keep, merge, user=None):
         raise ValueError("A source cannot be merged into itself.")
     merged_history(user=user, keep=keep, merge=merge)
     merge.aliases.update(source=keep)
-    merge.articles.update(source=keep)
+    # Its old URL keeps working: /sources/<old slug>/ redirects to the kept one.
+    merge.old_slugs.update(source=keep)
+    SourceSlug.objects.get_or_create(slug=merge.slug, defaults={"source": keep})
+    merge.articles.update(source=keep, version=F("version") + 1)  # open forms go stale
     merge.headlines.update(source=keep)
     if not keep.homepage_url and merge.homepage_url:
         keep.homepage_url = merge.homepage_url
@@ -287,6 +293,34 @@ def suggest_topics(lexicon, *texts):
     return sorted(found)
 
 
+@transaction.atomic
+def article_set_front_lead(*, article, user=None, lead=True):
+    """Pin ``article`` as the front page's lead (unpinning any other), or unpin it."""
+    if lead:
+        Article.objects.filter(front_lead=True).exclude(pk=article.pk).update(front_lead=False)
+    article.front_lead = lead
+    article.save(update_fields=["front_lead", "updated_at"])
+    message = "Pinned as the front page's lead." if lead else "Unpinned from the front page."
+    history_record(user=user, objects=[article], message=message)
+    public_changed(sender=Article)
+    return article
+
+
+@transaction.atomic
+def correction_add(*, article, text, user=None, corrected_at=None):
+    """Publish a correction note under ``article``: shown on its page and in its JSON-LD."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("A correction needs its text.")
+    correction = Correction.objects.create(
+        article=article, text=text, corrected_at=corrected_at or timezone.now()
+    )
+    article.save(update_fields=["updated_at"])
+    history_record(user=user, objects=[article], message=f"Correction added: {text[:150]}")
+    public_changed(sender=Article)
+    return correction
+
+
 # The editors' desk: every change an editor makes is written here, recorded in
 # the admin's history and made public at once (the page cache is told by our
 # own signal, since bulk writes send no model signal).
@@ -422,10 +456,11 @@ def articles_publish(*, articles, user):
     chosen = [article for article in articles if not article.is_live]
     for article in chosen:
         article.status = Article.Status.PUBLISHED
+        article.version += 1  # a form opened before this is stale (optimistic locking)
         if not (article.published_at and article.published_at > now):
             article.published_at = now
     columns = edits_mark(objects=chosen, fields=["status", "published_at"], now=now)
-    Article.objects.bulk_update(chosen, ["status", "published_at", *columns])
+    Article.objects.bulk_update(chosen, ["status", "published_at", "version", *columns])
     revisions_add(chosen, comment="Published or scheduled (list action).")
     history_record(user=user, objects=chosen, message=lambda a: publish_note(a, now))
     public_changed(sender=Article)
@@ -438,8 +473,9 @@ def articles_unpublish(*, articles, user):
     chosen = [article for article in articles if article.status == Article.Status.PUBLISHED]
     for article in chosen:
         article.status = Article.Status.DRAFT
+        article.version += 1
     columns = edits_mark(objects=chosen, fields=["status"])
-    Article.objects.bulk_update(chosen, ["status", *columns])
+    Article.objects.bulk_update(chosen, ["status", "version", *columns])
     revisions_add(chosen, comment="Unpublished: back to draft.")
     history_record(user=user, objects=chosen, message="Unpublished: back to draft.")
     public_changed(sender=Article)

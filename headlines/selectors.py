@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, When
 from django.utils import timezone
 
-from articles.models import Article, RegionTag, Source, TopicTag
+from articles.models import Article, RegionTag, Source, TopicTag, live_q
 
 from .models import Headline
 
@@ -118,11 +118,7 @@ def public_headlines(*, now=None):
     """
     now = now or timezone.now()
     live_slug = Case(
-        When(
-            article__status=Article.Status.PUBLISHED,
-            article__published_at__lte=now,
-            then=F("article__slug"),
-        ),
+        When(live_q(now, prefix="article__"), then=F("article__slug")),
         default=None,
         output_field=CharField(),
     )
@@ -255,6 +251,12 @@ def _tag_lookup(tag):
     if isinstance(tag, TopicTag):
         return "topic_items__tag"
     raise TypeError(f"not a region or topic tag: {tag!r}")
+
+
+def source_articles(source: Source, *, before=None, after=None):
+    """Live articles credited to one outlet, newest first."""
+    articles = live_articles().filter(source=source).prefetch_related("region_tags")
+    return keyset_page(articles, before=before, after=after, size=ARTICLE_PAGE_SIZE)
 
 
 def source_headlines(source: Source, *, before=None, after=None):

@@ -362,7 +362,8 @@ class DumpAdmin(admin.ModelAdmin):
     def raw_view(self, dump):
         lines = dump_text(dump).splitlines()
         return format_html(
-            '<ol class="dump-lines">{}</ol>',
+            # Focusable, so that its scrolled lines can be read from the keyboard.
+            '<ol class="dump-lines" tabindex="0" aria-label="The dump\'s text, by line">{}</ol>',
             format_html_join("", '<li id="L{}">{}</li>', enumerate(lines, start=1)),
         )
 
@@ -669,6 +670,11 @@ def _result_text(result):
         text += f"; {len(result.orphaned_headlines)} headlines now in no dump were hidden"
     return text
 
+
+# The desk's name on every admin page (templates/admin/base_site.html).
+admin.site.site_header = "Newsroom desk"
+admin.site.site_title = "Newsroom desk"
+admin.site.index_title = "What to do next"
 
 FAILED_SHOWN = 200  # failed dumps listed on a batch page (the rest are counted)
 
