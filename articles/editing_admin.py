@@ -2,18 +2,180 @@
 preview before saving, conflict protection, autosave and presence.
 
 A mixin for ``ArticleAdmin`` so that ``articles/admin.py`` changes by one line.
-The state changes go through the services of ``articles/editing.py``.
+State changes go through services (``articles/services.py`` saves articles,
+``articles/editing.py`` keeps working copies and presence).
 """
 
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import slugify
 from js_asset import Media
+
+from . import editing
+from .models import Article, RegionTag, TopicTag
+from .views import article_page
+
+
+def current_value(article, name):
+    """The row's value of a field, as the form's cleaned_data holds it."""
+    if name in ("region_tags", "topic_tags"):
+        return getattr(article, name).names()
+    return getattr(article, name)
+
+
+def put_in_form(data, article, name):
+    """Write the row's value of a field into posted form data, as its widget posts it."""
+    value = current_value(article, name)
+    if name in ("region_tags", "topic_tags"):
+        data[name] = ", ".join(sorted(value))
+    elif isinstance(value, bool):
+        if value:
+            data[name] = "on"
+        else:
+            data.pop(name, None)
+    elif name in ("published_at", "expires_at"):  # the admin's split date and time
+        local = timezone.localtime(value) if value else None
+        data[f"{name}_0"] = f"{local:%Y-%m-%d}" if local else ""
+        data[f"{name}_1"] = f"{local:%H:%M:%S}" if local else ""
+    elif name == "source":
+        data[name] = str(article.source_id or "")
+    else:
+        data[name] = value or ""
+
+
+def versioned(form_class):
+    """The admin's form with optimistic locking: a hidden version and what it was opened on."""
+
+    class VersionedArticleForm(form_class):
+        version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+        base = forms.CharField(required=False, widget=forms.HiddenInput)
+
+        previewing = False  # the preview validates the form but never saves it
+        conflict = None
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.instance.pk:
+                self.fields["version"].initial = self.instance.version
+                self.fields["base"].initial = editing.base_sign(self.instance)
+
+        def clean(self):
+            cleaned = super().clean()
+            article = self.instance
+            if not article.pk or self.previewing:
+                return cleaned
+            # Choices made on a refused save: "take theirs" keeps the row's value.
+            for name in editing.COMPARED:
+                if name in self.fields and self.data.get(f"resolve_{name}") == "theirs":
+                    cleaned[name] = current_value(article, name)
+            posted = cleaned.get("version")
+            # A post without a version (an old script) is not checked: the lock is
+            # a guard against lost edits, not a permission.
+            if posted is None or posted == article.version:
+                return cleaned
+            mine = {
+                name: editing.normalized(name, cleaned.get(name))
+                for name in editing.COMPARED
+                if name in self.fields and name in cleaned
+            }
+            base = editing.base_read(cleaned.get("base"))
+            self.conflict = editing.conflict_find(article=article, base=base, mine=mine)
+            # The form comes back on the current version, with their changes in
+            # place where you had not changed the field: saving it again applies
+            # your choices and loses nobody's edit.
+            data = self.data.copy()
+            data["version"] = str(article.version)
+            data["base"] = editing.base_sign(article)
+            for name, _label, _theirs in self.conflict.theirs_only:
+                data[f"resolve_{name}"] = "theirs"
+                put_in_form(data, article, name)
+            self.data = data
+            when = timezone.localtime(self.conflict.when) if self.conflict.when else None
+            raise ValidationError(
+                "Not saved: %(who)s saved this article%(when)s, after you opened it. "
+                "Check the changes below, then save again.",
+                params={"who": self.conflict.who, "when": f" at {when:%H:%M:%S}" if when else ""},
+                code="stale",
+            )
+
+    return VersionedArticleForm
 
 
 class EditingAdminMixin:
     change_form_template = "admin/articles/article/change_form.html"
 
-    def render_change_form(self, request, context, *args, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return versioned(super().get_form(request, obj, change, **kwargs))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("preview/", view(self.preview_view), name="articles_article_preview"),
+            path(
+                "<path:object_id>/preview/",
+                view(self.preview_view),
+                name="articles_article_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
         # The editor's import map is an inline <script>: it runs under the CSP by
         # the request's nonce (script-src 'self' 'nonce-…'), nothing else inline.
         nonce = getattr(request, "csp_nonce", "")
         context["media"] = Media.from_media(context["media"], nonce=str(nonce))
-        return super().render_change_form(request, context, *args, **kwargs)
+        args_ = [obj.pk] if obj is not None and obj.pk else []
+        context["preview_url"] = reverse("admin:articles_article_preview", args=args_)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def preview_view(self, request, object_id=None):
+        """The posted, unsaved form rendered with the public article template.
+
+        Nothing is saved: no file is stored (uploads are ignored), the tags
+        are shown from the form, and the whole request runs in a transaction
+        that is rolled back.
+        """
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = self.get_object(request, object_id) if object_id else None
+        if object_id and obj is None:
+            raise PermissionDenied
+        allowed = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        with transaction.atomic():
+            response = self._preview(request, obj)
+            transaction.set_rollback(True)
+        return response
+
+    def _preview(self, request, obj):
+        form_class = self.get_form(request, obj, change=obj is not None)
+        form = form_class(request.POST, instance=obj or Article())
+        form.previewing = True
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Preview: the form has errors",
+                "opts": self.model._meta,
+                "form": form,
+            }
+            return TemplateResponse(request, "admin/articles/article/preview_errors.html", context)
+        article = form.instance
+        regions, topics = (
+            sorted(
+                (model(name=name, slug=slugify(name)) for name in form.cleaned_data.get(field, [])),
+                key=lambda tag: tag.name.casefold(),
+            )
+            for model, field in ((RegionTag, "region_tags"), (TopicTag, "topic_tags"))
+        )
+        if not article.slug:
+            article.slug = "preview"
+        return article_page(
+            request, article, regions=regions, topics=topics, preview=True, unsaved=True
+        )

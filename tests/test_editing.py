@@ -1,0 +1,193 @@
+"""The article form loses no edit: preview before saving, and two editors racing."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article
+from tests.conftest import editors_group
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live_article(db):
+    article = Article.objects.create(
+        title="Bridge closes",
+        slug="bridge",
+        dek="Repairs start",
+        body="<p>The council voted.</p>",
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() - timedelta(hours=1),
+    )
+    article.region_tags.add("Iraq")
+    return article
+
+
+def opened_form(client, article):
+    """The change form's fields as the browser would post them back, unchanged."""
+    response = client.get(reverse("admin:articles_article_change", args=[article.pk]))
+    assert response.status_code == 200
+    return form_data(response.context["adminform"].form)
+
+
+def form_data(form):
+    data = {}
+    for name, bound in form.fields.items():
+        if name == "lead_image":
+            continue
+        value = form[name].value()
+        if name == "published_at" or name == "expires_at":
+            if isinstance(value, list):  # bound: as posted
+                data[f"{name}_0"], data[f"{name}_1"] = (part or "" for part in value)
+            elif value:
+                local = timezone.localtime(value)
+                data[f"{name}_0"], data[f"{name}_1"] = f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}"
+            continue
+        if name in ("region_tags", "topic_tags"):
+            value = ", ".join(t.name for t in value) if not isinstance(value, str) else value
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def other_editor(name):
+    user = User.objects.create_user(name, password="pw-12345-x", is_staff=True)
+    user.groups.add(editors_group())
+    return user
+
+
+# Preview
+
+
+def test_preview_shows_the_unsaved_title_with_the_sidebar_and_saves_nothing(
+    client, editor, live_article
+):
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    data.update(title="An unsaved title", body="<p>Unsaved <em>words</em>.</p>", topic_tags="Roads")
+    before = Article.objects.values().get(pk=live_article.pk)
+    response = client.post(reverse("admin:articles_article_preview", args=[live_article.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<h1 id="article-title" class="article-title">An unsaved title</h1>' in html
+    assert "<em>words</em>" in html and 'href="/topics/roads/"' in html
+    assert "unsaved changes" in html and 'class="sidebar' in html
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+    assert Article.objects.values().get(pk=live_article.pk) == before
+    assert list(live_article.topic_tags.names()) == []
+    # The public page still shows the saved article.
+    client.logout()
+    assert "Bridge closes" in client.get("/articles/bridge/").content.decode()
+
+
+def test_a_new_article_can_be_previewed_before_it_exists(client, editor):
+    client.force_login(editor)
+    data = {"title": "Not yet", "slug": "not-yet", "status": "draft", "body": "<p>x</p>"}
+    response = client.post(reverse("admin:articles_article_preview"), data)
+    assert response.status_code == 200 and "Not yet" in response.content.decode()
+    assert not Article.objects.exists()
+
+
+def test_preview_needs_the_change_permission(client, live_article):
+    reader = User.objects.create_user("reader", password="pw-12345-x", is_staff=True)
+    client.force_login(reader)
+    url = reverse("admin:articles_article_preview", args=[live_article.pk])
+    assert client.post(url, {"title": "x"}).status_code == 403
+
+
+# Two editors, one article
+
+
+def test_the_second_save_of_a_stale_form_is_refused_and_then_loses_nothing(
+    client, editor, live_article
+):
+    anna, ben = other_editor("anna"), editor
+    change = reverse("admin:articles_article_change", args=[live_article.pk])
+    client.force_login(anna)
+    annas = opened_form(client, live_article)
+    client.force_login(ben)
+    bens = opened_form(client, live_article)
+
+    client.force_login(anna)
+    annas["title"] = "Bridge closes for a year"
+    assert client.post(change, annas).status_code == 302
+
+    client.force_login(ben)
+    bens["dek"] = "Repairs start on Monday"
+    refused = client.post(change, bens)
+    assert refused.status_code == 200  # the form again, not saved
+    html = refused.content.decode()
+    assert "Not saved: anna saved this article" in html
+    assert "anna changed title, which you had not changed" in html
+    live_article.refresh_from_db()
+    assert (live_article.title, live_article.dek) == ("Bridge closes for a year", "Repairs start")
+
+    # The form came back on the current version with Anna's title in place.
+    again = form_data(refused.context["adminform"].form)
+    assert (
+        again["title"] == "Bridge closes for a year" and again["dek"] == "Repairs start on Monday"
+    )
+    again["resolve_title"] = "theirs"
+    assert client.post(change, again).status_code == 302
+    live_article.refresh_from_db()
+    assert live_article.title == "Bridge closes for a year"  # Anna's edit kept
+    assert live_article.dek == "Repairs start on Monday"  # and Ben's
+
+
+@pytest.mark.parametrize("choice", ["theirs", "mine"])
+def test_both_changing_a_field_shows_both_versions_and_the_editor_chooses(
+    client, editor, live_article, choice
+):
+    anna, ben = other_editor("anna"), editor
+    change = reverse("admin:articles_article_change", args=[live_article.pk])
+    client.force_login(anna)
+    annas = opened_form(client, live_article)
+    client.force_login(ben)
+    bens = opened_form(client, live_article)
+    client.force_login(anna)
+    annas["body"] = "<p>Anna's paragraph.</p>"
+    assert client.post(change, annas).status_code == 302
+
+    client.force_login(ben)
+    bens["body"] = "<p>Ben's <strong>paragraph</strong>.</p>"
+    refused = client.post(change, bens)
+    html = refused.content.decode()
+    assert "You both changed these" in html
+    assert "Anna&#x27;s paragraph." in html and "Ben&#x27;s paragraph." in html  # as text
+    assert 'name="resolve_body" value="theirs"' in html
+    again = form_data(refused.context["adminform"].form)
+    again["resolve_body"] = choice
+    assert client.post(change, again).status_code == 302
+    live_article.refresh_from_db()
+    wanted = "<p>Anna's paragraph.</p>" if choice == "theirs" else bens["body"]
+    assert live_article.body == wanted
+
+
+def test_a_list_action_also_makes_an_open_form_stale(client, editor, live_article):
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    changelist = reverse("admin:articles_article_changelist")
+    client.post(changelist, {"action": "unpublish", "_selected_action": [live_article.pk]})
+    live_article.refresh_from_db()
+    assert live_article.status == "draft"
+    data["dek"] = "A new dek"
+    refused = client.post(reverse("admin:articles_article_change", args=[live_article.pk]), data)
+    assert refused.status_code == 200 and "status" in refused.content.decode()
+    again = form_data(refused.context["adminform"].form)
+    assert again["status"] == "draft"  # their change, in place in the form
+    assert (
+        client.post(
+            reverse("admin:articles_article_change", args=[live_article.pk]), again
+        ).status_code
+        == 302
+    )
+    live_article.refresh_from_db()
+    assert (live_article.status, live_article.dek) == ("draft", "A new dek")
