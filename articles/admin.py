@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, Max
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,10 +22,10 @@ from django.utils.html import format_html
 from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
-from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
 from . import richtext
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
 from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
@@ -35,6 +35,7 @@ from .images import (
 )
 from .models import (
     Article,
+    Correction,
     RegionTag,
     Source,
     SourceAlias,
@@ -44,12 +45,16 @@ from .models import (
 )
 from .services import (
     article_save,
+    article_set_front_lead,
     articles_delete,
     articles_publish,
     articles_unpublish,
+    correction_add,
+    publish_note,
     source_merge,
     tag_merge,
 )
+from .tags import TagNamesField
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -134,13 +139,12 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
-    formfield_overrides = {TaggableManager: {"widget": TagWidget(attrs={"size": 70})}}
     object_history_template = "admin/history_with_compare.html"
 
     def get_urls(self):
@@ -182,12 +186,18 @@ class EditTrackingAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/revision_compare.html", context)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, TaggableManager):
+            # Comma-separated names, "Middle East" one tag; autocompleted from the vocabulary.
+            return db_field.formfield(form_class=TagNamesField, tag_model=db_field.related_model)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def log_deletions(self, request, queryset):
         # The delete services record each deletion in the history themselves.
         pass
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -287,6 +297,37 @@ class TagAdmin(admin.ModelAdmin):
         )
 
     actions = ["merge_tags"]
+    names_per_page = 20
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [
+            path(
+                "names/",
+                self.admin_site.admin_view(self.names_view),
+                name=f"{meta.app_label}_{meta.model_name}_names",
+            ),
+            *super().get_urls(),
+        ]
+
+    def names_view(self, request):
+        """The vocabulary's names containing ``term``, for the tag inputs' select2."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+        size = self.names_per_page
+        names = list(
+            self.model.objects.filter(key__contains=tag_key(request.GET.get("term", "")))
+            .order_by("name")
+            .values_list("name", flat=True)[(page - 1) * size : page * size + 1]
+        )
+        return JsonResponse(
+            {
+                "results": [{"id": name, "text": name} for name in names[:size]],
+                "pagination": {"more": len(names) > size},
+            }
+        )
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge_tags(self, request, queryset):
@@ -320,7 +361,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3
@@ -358,6 +399,10 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
+        help_texts = {
+            "published_at": "Empty with the status “published”: published now. "
+            "A future time schedules it.",
+        }
 
     stored_image = None  # (name, renditions) written by this form, for clean-up
     image_saved = False  # set by the admin once the article row is saved
@@ -410,6 +455,21 @@ class ArticleAdminForm(forms.ModelForm):
             self.stored_image = None
 
 
+class CorrectionInline(admin.TabularInline):
+    """Corrections are published by ``correction_add``; a published one is not rewritten."""
+
+    model = Correction
+
+    extra = 0
+    fields = ["text", "corrected_at"]
+    readonly_fields = ["corrected_at"]
+    can_delete = False
+    verbose_name = "correction (shown under the article)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
@@ -447,10 +507,12 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
     show_full_result_count = False
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "pin_front_lead", "unpin_front_lead"]
+    inlines = [CorrectionInline]
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
+        "publication",
         "dump",
         "dump_headlines",
         "imported_at",
@@ -462,7 +524,15 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
         (
             "Publishing",
-            {"fields": ["status", "published_at", "expires_at", "source", "source_url"]},
+            {
+                "fields": [
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                ]
+            },
+        ),
+        (
+            "Front page and dates",
+            {"fields": ["front_lead", "byline", "outlet_published_at", "outlet_date_only"]},
         ),
         ("Tags", {"fields": ["region_tags", "topic_tags"]}),
         ("Lead image", {"fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
@@ -549,11 +619,15 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(
-                    '<span class="scheduled">scheduled {}</span>',
-                    article.published_at.strftime("%Y-%m-%d %H:%M"),
+                    '<span class="scheduled">{}</span>', publish_note(article).rstrip(".")
                 )
             return "published"
         return "draft"
+
+    @admin.display(description="readers see it")
+    def publication(self, article):
+        # Beside the status and time: draft, published, or "Scheduled for …".
+        return publish_note(article)
 
     @admin.display(description="regions")
     def regions(self, article):
@@ -577,3 +651,32 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     def unpublish(self, request, queryset):
         drafts = articles_unpublish(articles=queryset, user=request.user)
         self.message_user(request, f"{len(drafts)} articles moved back to draft.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        """New corrections go through ``correction_add``; other inlines save as usual."""
+        if formset.model is not Correction:
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            text = inline_form.cleaned_data.get("text") if inline_form.has_changed() else None
+            if text and not inline_form.instance.pk:
+                formset.new_objects.append(
+                    correction_add(article=form.instance, text=text, user=request.user)
+                )
+        return None
+
+    @admin.action(description="Pin as the front page's lead", permissions=["change"])
+    def pin_front_lead(self, request, queryset):
+        article = queryset.filter(status=Article.Status.PUBLISHED).first()
+        if article is None:
+            self.message_user(request, "Only a published article can lead.", messages.WARNING)
+            return
+        article_set_front_lead(article=article, user=request.user)
+        self.message_user(request, f"“{article}” now leads the front page.", messages.SUCCESS)
+
+    @admin.action(description="Unpin from the front page's lead", permissions=["change"])
+    def unpin_front_lead(self, request, queryset):
+        for article in queryset.filter(front_lead=True):
+            article_set_front_lead(article=article, user=request.user, lead=False)
+        self.message_user(request, "The newest article leads the front page.", messages.SUCCESS)

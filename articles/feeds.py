@@ -3,8 +3,9 @@
 import re
 
 from django.contrib.syndication.views import Feed
+from django.templatetags.static import static
 from django.urls import reverse_lazy
-from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.feedgenerator import Rss201rev2Feed, Stylesheet
 from django.utils.html import escape
 
 from .models import Article
@@ -35,6 +36,11 @@ class XmlSafeRssFeed(Rss201rev2Feed):
         super().add_item(*xml_safe(args), **{name: xml_safe(v) for name, v in kwargs.items()})
 
 
+def feed_stylesheets():
+    """The XSL that shows a feed opened in a browser as a page (same origin: CSP allows it)."""
+    return [Stylesheet(static("feeds/rss.xsl"), mimetype="text/xsl")]
+
+
 def article_description(article):
     """The dek as HTML (RSS descriptions are HTML): escaped, with its cut mark."""
     if not article.dek:
@@ -47,6 +53,9 @@ class LatestArticlesFeed(Feed):
     title = "Newsroom: latest articles"
     link = reverse_lazy("home")
     description = "The latest articles published on the site."
+
+    def stylesheets(self):
+        return feed_stylesheets()
 
     def items(self):
         return (
@@ -63,7 +72,7 @@ class LatestArticlesFeed(Feed):
         return article_description(item)
 
     def item_pubdate(self, item):
-        return item.published_at
+        return item.shown_date[0]
 
     def item_updateddate(self, item):
         return item.updated_at

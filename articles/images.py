@@ -119,6 +119,7 @@ def renditions_make(stored_name, *, storage=default_storage):
         made = []
         try:
             _resize_all(image, original, widths, stem, made, storage)
+            _crop_ratios(image, original, stem, made, storage)
         except BaseException:
             renditions_delete(made, storage=storage)  # a failure leaves no half set
             raise
@@ -140,6 +141,38 @@ def _resize_all(image, original, widths, stem, made, storage):
                 f"{stem}-{width}.{ALLOWED_FORMATS[kind]}", ContentFile(buffer.getvalue())
             )
             made.append({"name": name, "width": width, "height": height, "format": kind})
+
+
+# Search engines ask for a news article's image in these three shapes.
+CROP_RATIOS = {"16x9": (16, 9), "4x3": (4, 3), "1x1": (1, 1)}
+CROP_WIDTH = 1200
+
+
+def _crop_ratios(image, original, stem, made, storage):
+    """The image cut to 16x9, 4x3 and 1x1 around its centre, at most 1200 px wide.
+
+    Kept with the renditions under a ``ratio`` key (not part of srcset).
+    """
+    for ratio, (across, down) in CROP_RATIOS.items():
+        if image.width * down > image.height * across:  # wider than the shape
+            width, height = max(1, image.height * across // down), image.height
+        else:
+            width, height = image.width, max(1, image.width * down // across)
+        left, top = (image.width - width) // 2, (image.height - height) // 2
+        frame = image.crop((left, top, left + width, top + height))
+        if width > CROP_WIDTH:
+            frame = frame.resize((CROP_WIDTH, max(1, CROP_WIDTH * down // across)))
+        if original == "JPEG" and frame.mode not in ("RGB", "L"):
+            frame = frame.convert("RGB")
+        buffer = io.BytesIO()
+        frame.save(buffer, format=original, **_save_options(original))
+        name = storage.save(
+            f"{stem}-{ratio}.{ALLOWED_FORMATS[original]}", ContentFile(buffer.getvalue())
+        )
+        made.append(
+            {"name": name, "width": frame.width, "height": frame.height, "format": original}
+            | {"ratio": ratio}
+        )
 
 
 def renditions_delete(renditions, *, storage=default_storage):

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,6 +63,12 @@ class Source(models.Model):
     slug = models.SlugField("slug", max_length=200, unique=True)
     homepage_url = models.URLField("homepage URL", blank=True)
     created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+    short_name = models.CharField(
+        "short name",
+        max_length=80,
+        blank=True,
+        help_text="What readers see beside its headlines (“Gulf News”); empty: the name.",
+    )
 
     class Meta:
         verbose_name = "source"
@@ -73,6 +80,26 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("source-detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self):
+        return self.short_name or self.name
+
+
+class SourceSlug(models.Model):
+    """A slug a Source had before a merge: its old URL redirects to the kept Source."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="old_slugs", verbose_name="source"
+    )
+    slug = models.SlugField("old slug", max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = "old source slug"
+        verbose_name_plural = "old source slugs"
+
+    def __str__(self):
+        return self.slug
 
 
 class SourceAlias(models.Model):
@@ -386,6 +413,15 @@ class Article(models.Model):
         "fields changed by editors", default=list, blank=True, editable=False
     )
     updated_at = models.DateTimeField("updated", auto_now=True)
+    # The outlet's own date, when the capture printed one (a date alone: midnight
+    # in the site's zone and outlet_date_only), shown instead of our publish time.
+    outlet_published_at = models.DateTimeField("published by the outlet", null=True, blank=True)
+    outlet_date_only = models.BooleanField("the outlet gave a date only", default=False)
+    front_lead = models.BooleanField(
+        "lead of the front page",
+        default=False,
+        help_text="Pinned as the front page's lead story; otherwise the newest leads.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -425,6 +461,8 @@ class Article(models.Model):
         """(MIME type, srcset) for each format of the renditions, WebP first."""
         by_format = {}
         for rendition in self.lead_image_renditions:
+            if rendition.get("ratio"):
+                continue  # the cropped copies for search engines, not for srcset
             url = default_storage.url(rendition["name"])
             by_format.setdefault(rendition["format"], []).append(f"{url} {rendition['width']}w")
         return [
@@ -436,11 +474,36 @@ class Article(models.Model):
     def share_image_url(self):
         """The rendition for Open Graph: the original format, at most 1600 px wide."""
         candidates = [
-            r for r in self.lead_image_renditions if r["format"] != "WEBP" and r["width"] <= 1600
+            r
+            for r in self.lead_image_renditions
+            if r["format"] != "WEBP" and r["width"] <= 1600 and not r.get("ratio")
         ]
         if candidates:
             return default_storage.url(max(candidates, key=lambda r: r["width"])["name"])
         return self.lead_image.url if self.lead_image else ""
+
+    @property
+    def ratio_image_urls(self):
+        """The lead image cropped to 16x9, 4x3 and 1x1 (in that order), where made."""
+        crops = {r["ratio"]: r["name"] for r in self.lead_image_renditions if r.get("ratio")}
+        ratios = [ratio for ratio in ("16x9", "4x3", "1x1") if ratio in crops]
+        return [default_storage.url(crops[ratio]) for ratio in ratios]
+
+    @property
+    def shown_date(self):
+        """``(moment, date_only, is_outlets)``: the outlet's date if known, else ours."""
+        if self.outlet_published_at:
+            return self.outlet_published_at, self.outlet_date_only, True
+        return self.published_at, False, False
+
+    @property
+    def was_updated(self):
+        """An editor changed it after it was published (a minute's grace for the publish edit)."""
+        return bool(
+            self.edited_at
+            and self.published_at
+            and self.edited_at - self.published_at > timedelta(minutes=1)
+        )
 
     @property
     def is_live(self):
@@ -480,6 +543,24 @@ class DumpEdit(models.Model):
 
     def __str__(self):
         return f"edit of {self.dump} at {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class Correction(models.Model):
+    """A correction note on a live article: shown under it and in its JSON-LD."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="corrections", verbose_name="article"
+    )
+    text = models.TextField("correction")
+    corrected_at = models.DateTimeField("time", default=timezone.now)
+
+    class Meta:
+        verbose_name = "correction"
+        verbose_name_plural = "corrections"
+        ordering = ["corrected_at", "id"]
+
+    def __str__(self):
+        return f"correction of {self.article} at {self.corrected_at:%Y-%m-%d %H:%M}"
 
 
 class Batch(models.Model):

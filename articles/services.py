@@ -22,8 +22,10 @@ from taggit.models import ItemBase
 from .images import lead_image_delete
 from .models import (
     Article,
+    Correction,
     Source,
     SourceAlias,
+    SourceSlug,
     TopicKeyword,
     TopicTag,
     fit,
@@ -98,6 +100,9 @@ def source_merge(*, keep, merge, user=None):
         raise ValueError("A source cannot be merged into itself.")
     merged_history(user=user, keep=keep, merge=merge)
     merge.aliases.update(source=keep)
+    # Its old URL keeps working: /sources/<old slug>/ redirects to the kept one.
+    merge.old_slugs.update(source=keep)
+    SourceSlug.objects.get_or_create(slug=merge.slug, defaults={"source": keep})
     merge.articles.update(source=keep, version=F("version") + 1)  # open forms go stale
     merge.headlines.update(source=keep)
     if not keep.homepage_url and merge.homepage_url:
@@ -286,6 +291,34 @@ def suggest_topics(lexicon, *texts):
         for key in matcher.findall(text or ""):
             found.update(entries[key])
     return sorted(found)
+
+
+@transaction.atomic
+def article_set_front_lead(*, article, user=None, lead=True):
+    """Pin ``article`` as the front page's lead (unpinning any other), or unpin it."""
+    if lead:
+        Article.objects.filter(front_lead=True).exclude(pk=article.pk).update(front_lead=False)
+    article.front_lead = lead
+    article.save(update_fields=["front_lead", "updated_at"])
+    message = "Pinned as the front page's lead." if lead else "Unpinned from the front page."
+    history_record(user=user, objects=[article], message=message)
+    public_changed(sender=Article)
+    return article
+
+
+@transaction.atomic
+def correction_add(*, article, text, user=None, corrected_at=None):
+    """Publish a correction note under ``article``: shown on its page and in its JSON-LD."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("A correction needs its text.")
+    correction = Correction.objects.create(
+        article=article, text=text, corrected_at=corrected_at or timezone.now()
+    )
+    article.save(update_fields=["updated_at"])
+    history_record(user=user, objects=[article], message=f"Correction added: {text[:150]}")
+    public_changed(sender=Article)
+    return correction
 
 
 # The editors' desk: every change an editor makes is written here, recorded in

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils.html import escape
 
-from articles.feeds import XmlSafeRssFeed, article_description
+from articles.feeds import XmlSafeRssFeed, article_description, feed_stylesheets
 from articles.models import Article, RegionTag, TopicTag
 
 from . import selectors
@@ -28,9 +28,12 @@ def headline_description(headline):
 
 
 def headline_link(headline):
-    """Our live article on the story, else the outlet's page, else its place in the archive."""
+    """Our live article on it, else its story page (every outlet's copy), else the
+    outlet's page, else its place in the archive."""
     if headline.article_slug:
         return reverse("article-detail", kwargs={"slug": headline.article_slug})
+    if headline.story_id:
+        return reverse("story-detail", args=[headline.story_id])
     return http_url(headline.url) or headline.get_absolute_url()
 
 
@@ -38,6 +41,9 @@ class MixedItemsFeed(Feed):
     """A feed whose items are articles, headlines or both."""
 
     feed_type = XmlSafeRssFeed
+
+    def stylesheets(self, obj=None):
+        return feed_stylesheets()
 
     def item_title(self, item):
         return item.title

@@ -253,6 +253,12 @@ def _tag_lookup(tag):
     raise TypeError(f"not a region or topic tag: {tag!r}")
 
 
+def source_articles(source: Source, *, before=None, after=None):
+    """Live articles credited to one outlet, newest first."""
+    articles = live_articles().filter(source=source).prefetch_related("region_tags")
+    return keyset_page(articles, before=before, after=after, size=ARTICLE_PAGE_SIZE)
+
+
 def source_headlines(source: Source, *, before=None, after=None):
     """One outlet's public headlines, newest first."""
     return _headline_page(

@@ -9,10 +9,10 @@ import re
 from datetime import date
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from articles.models import RegionTag, Source, TopicTag
+from articles.models import RegionTag, Source, SourceSlug, TopicTag
 
 from . import selectors
 from .models import Story
@@ -140,11 +140,18 @@ def topic_detail(request, slug):
 
 
 def source_detail(request, slug):
-    source = get_object_or_404(Source, slug=slug)
+    """One outlet's articles and headlines; a merged outlet's old slug redirects (301)."""
+    source = Source.objects.filter(slug=slug).first()
+    if source is None:
+        old = get_object_or_404(SourceSlug.objects.select_related("source"), slug=slug)
+        return redirect(old.source, permanent=True)
     notices = []
+    articles = selectors.source_articles(source, **_cursors(request, notices, prefix="articles_"))
     page = selectors.source_headlines(source, **_cursors(request, notices))
     context = {
         "source": source,
+        "articles": articles,
+        "article_links": _page_links(request, articles, prefix="articles_"),
         "page": page,
         "links": _page_links(request, page),
         "notices": notices,

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import reversion
@@ -381,6 +382,10 @@ def _write_article(result, parsed, source, publish, lexicon):
     }
     if source is not None:
         wanted["source_id"] = source.pk
+    if parsed.published_at is not None:  # the outlet's own date, shown instead of ours
+        wanted["outlet_published_at"], wanted["outlet_date_only"] = outlet_moment(
+            parsed.published_at
+        )
     match = Q(slug=slug) | Q(title=title, source=source)
     article = Article.objects.filter(match).order_by("pk").first()
     now = timezone.now()
@@ -608,3 +613,12 @@ def _tag(objects, regions, topics, result, region_through, topic_through):
             through=through, names_by_object={pk: suggestions.get(pk, ()) for pk in allowed}
         )
         result.tags_created += created
+
+
+def outlet_moment(value):
+    """``(aware datetime, date only)`` of a capture's article date; a day is its midnight."""
+    date_only = not isinstance(value, datetime)
+    moment = datetime.combine(value, time.min) if date_only else value
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, date_only

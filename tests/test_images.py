@@ -104,7 +104,10 @@ def test_renditions_are_made_once_per_width_in_webp_and_the_original_format(tmp_
     storage = FileSystemStorage(location=tmp_path)
     name = storage.save("lead-images/photo.jpg", io.BytesIO(encoded(noisy(1200, 600), "JPEG")))
     made = renditions_make(name, storage=storage)
-    assert sorted((r["width"], r["format"]) for r in made) == [
+    crops = {r["ratio"]: (r["width"], r["height"]) for r in made if r.get("ratio")}
+    # The three shapes search engines ask for, cut from the centre, at most 1200 wide.
+    assert crops == {"16x9": (1066, 600), "4x3": (800, 600), "1x1": (600, 600)}
+    assert sorted((r["width"], r["format"]) for r in made if not r.get("ratio")) == [
         (480, "JPEG"),
         (480, "WEBP"),
         (960, "JPEG"),

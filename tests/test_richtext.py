@@ -21,7 +21,7 @@ from articles.models import Article
 from newsroom.ingest import dump_ingest, dump_reparse
 from tests.test_revisions import article_form
 
-rich_body = importlib.import_module("articles.migrations.0011_rich_body")
+rich_body = importlib.import_module("articles.migrations.0012_rich_body")
 
 HOSTILE = (
     '<p onclick="steal()" style="color:red">Hello <script>alert(1)</script>'
@@ -80,7 +80,7 @@ def test_the_csp_allows_the_editors_own_style_by_its_hash():
 def test_existing_plain_bodies_are_migrated_to_escaped_paragraphs():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [("articles", "0018_batches")]
+    before = [("articles", "0011_batches")]
     executor.migrate(before)
     OldArticle = executor.loader.project_state(before).apps.get_model("articles", "Article")
     OldArticle.objects.create(title="Old", slug="old", body="First <script>x</script>\n\nSecond")

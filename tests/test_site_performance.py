@@ -96,7 +96,9 @@ def test_the_home_page_takes_a_fixed_number_of_queries(
     warm_site_state(client)
     with django_assert_max_num_queries(4):
         html = client.get("/").content.decode()
-    assert html.count('<li class="article-card">') == 20
+    # Lead, four secondary, three region and three topic sections of three.
+    assert html.count('<article class="article-card') == 1 + 4 + 6 * 3
+    assert html.count('<li class="sidebar-item') == 20
 
 
 def test_the_sidebar_is_two_queries_one_per_story_pinned_first(

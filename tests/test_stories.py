@@ -186,7 +186,7 @@ def test_the_story_page_lists_every_outlets_copy_newest_first_with_time_and_cred
     html = response.content.decode()
     main = html.partition("<main")[2].partition("</main>")[0]
     titles = [escape(title) for title, _, _ in FED]  # newest first already
-    assert f'<h1 class="page-title">{titles[2]}</h1>' in main  # led by the earliest copy
+    assert f'<h1 class="page-title" dir="auto">{titles[2]}</h1>' in main  # led by the earliest copy
     listing = main.partition('class="headline-list"')[2]
     places = [listing.index(title) for title in titles]
     assert places == sorted(places)

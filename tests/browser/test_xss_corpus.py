@@ -229,7 +229,7 @@ def login(browser, base, username, password):
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 15).until(lambda driver: "Site administration" in driver.page_source)
+    WebDriverWait(browser, 15).until(lambda driver: "Newsroom desk" in driver.page_source)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0011_rich_body"),
+        ("articles", "0012_rich_body"),
     ]
 
     operations = [

@@ -41,7 +41,7 @@ def convert(function):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0018_batches")]
+    dependencies = [("articles", "0011_batches")]
 
     operations = [
         migrations.AlterField(

@@ -1,0 +1,83 @@
+"""Template helpers of the public pages: news-style times, the script of dump text.
+
+In the base layer so that every page (articles' and headlines') can load them.
+"""
+
+import unicodedata
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ..feeds import xml_safe
+
+register = template.Library()
+
+
+@register.filter
+def news_time(moment, date_only=False):
+    """``<time>``: ``21:10`` today, ``28 Mar, 21:10`` this year, ``28 Mar 2017`` before.
+
+    ``date_only``: the source gave a day without a time, so none is printed.
+    """
+    if not moment:
+        return ""
+    local, now = timezone.localtime(moment), timezone.localtime()
+    if date_only:
+        text = f"{local.day} {local:%b %Y}" if local.year != now.year else f"{local.day} {local:%b}"
+        return format_html('<time datetime="{}">{}</time>', local.date().isoformat(), text)
+    if local.date() == now.date():
+        text = f"{local:%H:%M}"
+    elif local.year == now.year:
+        text = f"{local.day} {local:%b, %H:%M}"
+    else:
+        text = f"{local.day} {local:%b %Y}"
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
+
+
+# Letters that only Persian writes in the Arabic script.
+_PERSIAN = set("پچژگ")
+
+
+def text_lang(text):
+    """The language a right-to-left text is in, guessed from its script: ar, fa, he or "".
+
+    Only those: a Latin-script text could be any language, so it stays unnamed.
+    """
+    for char in (text or "")[:400]:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            if "\u0590" <= char <= "\u05ff":
+                return "he"
+            return "fa" if _PERSIAN & set(text) else "ar"
+        if direction == "L":
+            return ""
+    return ""
+
+
+@register.filter
+def is_rtl(text):
+    return bool(text_lang(text))
+
+
+@register.filter
+def lang_attr(text):
+    """`` lang="ar"`` for text in a known right-to-left language, else nothing."""
+    lang = text_lang(text)
+    return format_html(' lang="{}"', lang) if lang else ""
+
+
+@register.filter
+def card_regions(article):
+    """The regions a card prints: those the view attached (the front page), else the
+    prefetched ones, by name."""
+    regions = getattr(article, "regions", None)
+    if regions is None:
+        regions = sorted(article.region_tags.all(), key=lambda tag: tag.name.casefold())
+    return regions
+
+
+@register.filter
+def xml_text(value):
+    """Text with the characters XML 1.0 cannot carry turned into spaces (then escaped)."""
+    return xml_safe(value or "")
