@@ -75,14 +75,18 @@ def versioned(form_class):
             posted = cleaned.get("version")
             # A post without a version (an old script) is not checked: the lock is
             # a guard against lost edits, not a permission.
-            if posted is None or posted == article.version:
+            if posted is None:
+                return cleaned
+            base = editing.base_read(cleaned.get("base"))
+            # Stale: saved since (the version), or changed by a writer that counts no
+            # version (a restored revision, a bulk update): what it was opened on.
+            if posted == article.version and (not base or base == editing.article_values(article)):
                 return cleaned
             mine = {
                 name: editing.normalized(name, cleaned.get(name))
                 for name in editing.COMPARED
                 if name in self.fields and name in cleaned
             }
-            base = editing.base_read(cleaned.get("base"))
             self.conflict = editing.conflict_find(article=article, base=base, mine=mine)
             # The form comes back on the current version, with their changes in
             # place where you had not changed the field: saving it again applies
@@ -176,6 +180,7 @@ class EditingAdminMixin:
         )
         if not article.slug:
             article.slug = "preview"
+        article.has_corrections = bool(article.pk) and article.corrections.exists()
         return article_page(
             request, article, regions=regions, topics=topics, preview=True, unsaved=True
         )

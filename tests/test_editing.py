@@ -1,5 +1,6 @@
 """The article form loses no edit: preview before saving, and two editors racing."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -36,7 +37,7 @@ def opened_form(client, article):
 
 def form_data(form):
     data = {}
-    for name, bound in form.fields.items():
+    for name in form.fields:
         if name == "lead_image":
             continue
         value = form[name].value()
@@ -48,7 +49,8 @@ def form_data(form):
                 data[f"{name}_0"], data[f"{name}_1"] = f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}"
             continue
         if name in ("region_tags", "topic_tags"):
-            value = ", ".join(t.name for t in value) if not isinstance(value, str) else value
+            if not isinstance(value, str):
+                value = ", ".join(str(getattr(t, "name", t)) for t in value)
         if isinstance(value, bool):
             if value:
                 data[name] = "on"
@@ -77,7 +79,7 @@ def test_preview_shows_the_unsaved_title_with_the_sidebar_and_saves_nothing(
     response = client.post(reverse("admin:articles_article_preview", args=[live_article.pk]), data)
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 id="article-title" class="article-title">An unsaved title</h1>' in html
+    assert re.search(r"<h1 id=\"article-title\"[^>]*>An unsaved title</h1>", html)
     assert "<em>words</em>" in html and 'href="/topics/roads/"' in html
     assert "unsaved changes" in html and 'class="sidebar' in html
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
@@ -191,3 +193,18 @@ def test_a_list_action_also_makes_an_open_form_stale(client, editor, live_articl
     )
     live_article.refresh_from_db()
     assert (live_article.status, live_article.dek) == ("draft", "A new dek")
+
+
+def test_a_change_that_counts_no_version_still_makes_the_form_stale(client, editor, live_article):
+    """A bulk update (or a restored revision) keeps the version: the values tell."""
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    Article.objects.filter(pk=live_article.pk).update(title="Changed behind the form")
+    data["dek"] = "Mine"
+    change = reverse("admin:articles_article_change", args=[live_article.pk])
+    refused = client.post(change, data)
+    assert refused.status_code == 200 and "Not saved" in refused.content.decode()
+    again = form_data(refused.context["adminform"].form)
+    assert client.post(change, again).status_code == 302
+    live_article.refresh_from_db()
+    assert (live_article.title, live_article.dek) == ("Changed behind the form", "Mine")
