@@ -1,0 +1,46 @@
+// The article form's editing aids (no inline script: served under the CSP).
+// - asks before leaving a form with unsaved changes;
+// - autosaves a working copy every few seconds while typing (see data-autosave-url);
+// - says who else has the form open (a heartbeat to data-presence-url).
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // The editor's editable area is named by the body field's label (screen readers).
+  function labelEditor(editable) {
+    var field = editable.closest(".prose-editor");
+    var textarea = field && field.querySelector("textarea");
+    var label = textarea && document.querySelector('label[for="' + textarea.id + '"]');
+    if (!label) return;
+    label.id = label.id || textarea.id + "_label";
+    editable.setAttribute("aria-labelledby", label.id);
+  }
+  document.addEventListener("prose-editor:ready", function (event) {
+    labelEditor(event.detail.editor.view.dom);
+  });
+
+  ready(function () {
+    document.querySelectorAll(".prose-editor .ProseMirror[contenteditable]").forEach(labelEditor);
+    var form = document.getElementById("article_form");
+    if (!form) return;
+    var dirty = false;
+
+    function changed() { dirty = true; }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("submit", function (event) {
+      // A save leaves the page on purpose; a preview opens a new tab and keeps it.
+      var via = event.submitter;
+      if (!(via && via.getAttribute("formtarget") === "_blank")) dirty = false;
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty) return;
+      event.preventDefault();
+      event.returnValue = "";  // older browsers show the prompt only for this
+    });
+  });
+})();
