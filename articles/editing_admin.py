@@ -9,13 +9,14 @@ State changes go through services (``articles/services.py`` saves articles,
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from js_asset import Media
 
-from . import editing
+from . import editing, review
 from .models import Article, RegionTag, TopicTag
 from .views import article_page
 
@@ -109,8 +110,88 @@ def versioned(form_class):
     return VersionedArticleForm
 
 
+# Only Editors (articles.publish_article) may use these; Reporters never see them.
+PUBLISHING_ACTIONS = {"publish_now", "unpublish", "pin_front_lead", "unpin_front_lead"}
+PUBLISHING_FIELDS = ["status", "published_at", "expires_at", "front_lead"]
+
+
+def pending_value(form, name):
+    value = form.cleaned_data.get(name)
+    if name in ("region_tags", "topic_tags"):
+        return sorted(str(getattr(tag, "name", tag)) for tag in value or [])
+    if name == "source":
+        return value.pk if value else None
+    return value
+
+
 class EditingAdminMixin:
     change_form_template = "admin/articles/article/change_form.html"
+
+    # -- review: what Reporters may not do, and the transitions ---------------
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not review.can_publish(request.user):
+            fields += [name for name in PUBLISHING_FIELDS if name not in fields]
+        return fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not review.can_publish(request.user):
+            for name in PUBLISHING_ACTIONS:
+                actions.pop(name, None)
+        return actions
+
+    def pending_save(self, request, obj, form, change):
+        """A reporter's save of a published article: kept apart until approved."""
+        if not change or review.can_publish(request.user) or not obj.pk:
+            return False
+        if Article.objects.filter(pk=obj.pk, status=Article.Status.PUBLISHED).exists() is False:
+            return False
+        values = {
+            name: pending_value(form, name)
+            for name in form.changed_data
+            if name in review.PENDING_FIELDS
+        }
+        review.pending_save(article=obj, user=request.user, values=values)
+        obj.refresh_from_db()  # the history's revision shows the live article, not the draft
+        request.pending_saved = True
+        self.message_user(
+            request,
+            "Your changes are kept as a draft of this live article: readers see them "
+            "once an editor approves them.",
+        )
+        return True
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(request, "pending_saved", False):
+            return  # tags and corrections wait with the rest of the pending change
+        super().save_related(request, form, formsets, change)
+
+    def response_change(self, request, obj):
+        action = request.POST.get("_review")
+        if action in review.TRANSITIONS:
+            note = request.POST.get("review_note", "")
+            try:
+                review.review_transition(article=obj, user=request.user, action=action, note=note)
+            except PermissionDenied:
+                self.message_user(request, "That review step is not yours to take.", "error")
+            else:
+                done = {
+                    "submit": "Submitted for review.",
+                    "approve": "Approved: published (or scheduled for its publish time).",
+                    "send_back": "Sent back to the reporter.",
+                }
+                self.message_user(request, done[action])
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if request.POST.get("_review") == "submit":
+            review.review_transition(article=obj, user=request.user, action="submit")
+            self.message_user(request, "Submitted for review.")
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return versioned(super().get_form(request, obj, change, **kwargs))
@@ -134,6 +215,16 @@ class EditingAdminMixin:
         context["media"] = Media.from_media(context["media"], nonce=str(nonce))
         args_ = [obj.pk] if obj is not None and obj.pk else []
         context["preview_url"] = reverse("admin:articles_article_preview", args=args_)
+        context["review"] = {
+            "can_publish": review.can_publish(request.user),
+            "can_submit": (obj is None or obj.pk is None)
+            or review.allowed(article=obj, user=request.user, action="submit"),
+            "can_decide": obj is not None
+            and bool(obj.pk)
+            and review.allowed(article=obj, user=request.user, action="approve"),
+            "events": list(obj.review_events.select_related("user")) if obj and obj.pk else [],
+            "pending": getattr(obj, "pending", None) if obj and obj.pk else None,
+        }
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def preview_view(self, request, object_id=None):
