@@ -6,14 +6,16 @@ writes the editors' own working rows (autosaves, presence), never an article.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
+from django.http import QueryDict
+from django.utils import timezone
 
 from . import richtext
-from .models import Article
+from .models import Article, Presence, WorkingCopy
 
 # The fields two editors can both change; compared three ways (base, mine, theirs).
 COMPARED = [
@@ -154,3 +156,63 @@ def conflict_find(*, article, base, mine):
         elif wanted != now:
             conflict.both.append((name, label, shown(name, now), shown(name, wanted)))
     return conflict
+
+
+# -- autosave: one working copy per editor and article ----------------------
+
+# Never kept in a working copy: the token, the buttons, the review steps.
+NOT_KEPT = {"csrfmiddlewaretoken", "_save", "_continue", "_addanother", "_review", "review_note"}
+
+
+def working_copy_save(*, article, user, data):
+    """Keep the form as typed (``data``: a QueryDict), replacing the editor's last copy.
+
+    Not a revision and not the article: nothing public changes.
+    """
+    kept = {key: data.getlist(key) for key in data if key not in NOT_KEPT}
+    copy, _ = WorkingCopy.objects.update_or_create(
+        article=article,
+        user=user,
+        defaults={"data": kept, "version": article.version, "saved_at": timezone.now()},
+    )
+    return copy
+
+
+def working_copy_for(*, article, user):
+    return WorkingCopy.objects.filter(article=article, user=user).first()
+
+
+def working_copy_discard(*, article, user):
+    WorkingCopy.objects.filter(article=article, user=user).delete()
+
+
+def working_copy_data(copy):
+    """The copy as form data again."""
+    data = QueryDict(mutable=True)
+    for key, values in copy.data.items():
+        data.setlist(key, values)
+    return data
+
+
+# -- presence: who else has the form open ------------------------------------
+
+PRESENCE_SECONDS = 45  # three missed heartbeats (every 15 s) and you are gone
+
+
+def presence_beat(*, article, user):
+    """Record that ``user`` has the form open; return the others who have it open."""
+    now = timezone.now()
+    Presence.objects.update_or_create(article=article, user=user, defaults={"seen_at": now})
+    others = (
+        Presence.objects.filter(
+            article=article, seen_at__gte=now - timedelta(seconds=PRESENCE_SECONDS)
+        )
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return [str(presence.user) for presence in others]
+
+
+def presence_leave(*, article, user):
+    Presence.objects.filter(article=article, user=user).delete()

@@ -9,7 +9,7 @@ State changes go through services (``articles/services.py`` saves articles,
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -48,8 +48,11 @@ def put_in_form(data, article, name):
         data[name] = value or ""
 
 
-def versioned(form_class):
-    """The admin's form with optimistic locking: a hidden version and what it was opened on."""
+def versioned(form_class, restore=None):
+    """The admin's form with optimistic locking: a hidden version and what it was opened on.
+
+    ``restore``: form data of a working copy, shown (bound, not saved) instead of the row.
+    """
 
     class VersionedArticleForm(form_class):
         version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -59,6 +62,8 @@ def versioned(form_class):
         conflict = None
 
         def __init__(self, *args, **kwargs):
+            if restore is not None and not args and "data" not in kwargs:
+                kwargs["data"] = restore  # an autosave typed on an old version: a conflict
             super().__init__(*args, **kwargs)
             if self.instance.pk:
                 self.fields["version"].initial = self.instance.version
@@ -169,6 +174,8 @@ class EditingAdminMixin:
         super().save_related(request, form, formsets, change)
 
     def response_change(self, request, obj):
+        # Saved: the autosaved working copy has served its purpose.
+        editing.working_copy_discard(article=obj, user=request.user)
         action = request.POST.get("_review")
         if action in review.TRANSITIONS:
             note = request.POST.get("review_note", "")
@@ -194,12 +201,26 @@ class EditingAdminMixin:
         return super().response_add(request, obj, post_url_continue)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        return versioned(super().get_form(request, obj, change, **kwargs))
+        restore = None
+        if request.method == "GET" and request.GET.get("restore") == "1" and obj is not None:
+            copy = editing.working_copy_for(article=obj, user=request.user)
+            restore = editing.working_copy_data(copy) if copy else None
+        return versioned(super().get_form(request, obj, change, **kwargs), restore)
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("preview/", view(self.preview_view), name="articles_article_preview"),
+            path(
+                "<path:object_id>/autosave/",
+                view(self.autosave_view),
+                name="articles_article_autosave",
+            ),
+            path(
+                "<path:object_id>/presence/",
+                view(self.presence_view),
+                name="articles_article_presence",
+            ),
             path(
                 "<path:object_id>/preview/",
                 view(self.preview_view),
@@ -215,6 +236,14 @@ class EditingAdminMixin:
         context["media"] = Media.from_media(context["media"], nonce=str(nonce))
         args_ = [obj.pk] if obj is not None and obj.pk else []
         context["preview_url"] = reverse("admin:articles_article_preview", args=args_)
+        if obj is not None and obj.pk:
+            context["aids"] = {
+                "autosave_url": reverse("admin:articles_article_autosave", args=[obj.pk]),
+                "presence_url": reverse("admin:articles_article_presence", args=[obj.pk]),
+                "others": editing.presence_beat(article=obj, user=request.user),
+                "working_copy": editing.working_copy_for(article=obj, user=request.user),
+                "restoring": request.method == "GET" and request.GET.get("restore") == "1",
+            }
         context["review"] = {
             "can_publish": review.can_publish(request.user),
             "can_submit": (obj is None or obj.pk is None)
@@ -226,6 +255,31 @@ class EditingAdminMixin:
             "pending": getattr(obj, "pending", None) if obj and obj.pk else None,
         }
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def _editable(self, request, object_id):
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def autosave_view(self, request, object_id):
+        """Keep the form as typed: the editor's one working copy (JSON answer)."""
+        obj = self._editable(request, object_id)
+        if request.POST.get("discard") == "1":
+            editing.working_copy_discard(article=obj, user=request.user)
+            return JsonResponse({"discarded": True})
+        copy = editing.working_copy_save(article=obj, user=request.user, data=request.POST)
+        return JsonResponse({"saved_at": timezone.localtime(copy.saved_at).strftime("%H:%M:%S")})
+
+    def presence_view(self, request, object_id):
+        """The heartbeat: I have the form open; who else has?"""
+        obj = self._editable(request, object_id)
+        if request.POST.get("leave") == "1":
+            editing.presence_leave(article=obj, user=request.user)
+            return JsonResponse({"others": []})
+        return JsonResponse({"others": editing.presence_beat(article=obj, user=request.user)})
 
     def preview_view(self, request, object_id=None):
         """The posted, unsaved form rendered with the public article template.

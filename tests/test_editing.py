@@ -208,3 +208,88 @@ def test_a_change_that_counts_no_version_still_makes_the_form_stale(client, edit
     assert client.post(change, again).status_code == 302
     live_article.refresh_from_db()
     assert (live_article.title, live_article.dek) == ("Changed behind the form", "Mine")
+
+
+# Autosave and presence
+
+
+def autosave(client, article, data):
+    url = reverse("admin:articles_article_autosave", args=[article.pk])
+    response = client.post(url, data)
+    assert response.status_code == 200 and "saved_at" in response.json()
+
+
+def test_autosave_keeps_one_working_copy_that_is_no_revision_and_offers_to_restore_it(
+    client, editor, live_article
+):
+    from reversion.models import Version
+
+    from articles.models import WorkingCopy
+
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    revisions = Version.objects.get_for_object(live_article).count()
+    before = Article.objects.values().get(pk=live_article.pk)
+    autosave(client, live_article, {**data, "title": "Half-typed"})
+    autosave(client, live_article, {**data, "title": "Half-typed title"})
+    assert WorkingCopy.objects.count() == 1  # replaced, not added
+    assert Article.objects.values().get(pk=live_article.pk) == before  # nothing public
+    assert Version.objects.get_for_object(live_article).count() == revisions
+
+    change = reverse("admin:articles_article_change", args=[live_article.pk])
+    page = client.get(change).content.decode()
+    assert "You have unsaved changes to this article" in page and 'href="?restore=1"' in page
+    restored = client.get(change, {"restore": "1"})
+    form = restored.context["adminform"].form
+    assert form["title"].value() == "Half-typed title"
+    assert "are in the form below, not saved yet" in restored.content.decode()
+    live_article.refresh_from_db()
+    assert live_article.title == "Bridge closes"
+
+    # Saving the restored form saves it and the working copy goes.
+    assert client.post(change, form_data(form)).status_code == 302
+    live_article.refresh_from_db()
+    assert live_article.title == "Half-typed title" and not WorkingCopy.objects.exists()
+
+
+def test_each_editor_has_a_working_copy_of_their_own(client, editor, live_article):
+    from articles.models import WorkingCopy
+
+    anna = other_editor("anna")
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    autosave(client, live_article, {**data, "dek": "Ed's"})
+    client.force_login(anna)
+    autosave(client, live_article, {**data, "dek": "Anna's"})
+    assert WorkingCopy.objects.count() == 2
+    page = client.get(reverse("admin:articles_article_change", args=[live_article.pk]))
+    assert page.context["adminform"].form["dek"].value() == "Repairs start"  # the row, not a copy
+
+
+def test_a_restored_copy_typed_before_someone_elses_save_comes_back_as_a_conflict(
+    client, editor, live_article
+):
+    client.force_login(editor)
+    data = opened_form(client, live_article)
+    autosave(client, live_article, {**data, "title": "My title"})
+    Article.objects.get(pk=live_article.pk).save()  # someone saves meanwhile (a new version)
+    Article.objects.filter(pk=live_article.pk).update(title="Their title")
+    change = reverse("admin:articles_article_change", args=[live_article.pk])
+    page = client.get(change, {"restore": "1"}).content.decode()
+    assert "after you opened this form" in page and "Their title" in page and "My title" in page
+
+
+def test_the_form_says_who_else_has_it_open(client, editor, live_article):
+    anna = other_editor("anna")
+    presence = reverse("admin:articles_article_presence", args=[live_article.pk])
+    client.force_login(anna)
+    assert client.post(presence).json() == {"others": []}
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_article_change", args=[live_article.pk]))
+    assert "Also open by anna" in page.content.decode()
+    client.force_login(anna)
+    assert client.post(presence).json() == {"others": ["ed"]}
+    assert client.post(presence, {"leave": "1"}).json() == {"others": []}
+    client.force_login(editor)
+    assert client.post(presence).json() == {"others": []}
+    assert client.get(presence).status_code == 403  # a heartbeat is a POST

@@ -42,5 +42,49 @@
       event.preventDefault();
       event.returnValue = "";  // older browsers show the prompt only for this
     });
+
+    var aids = document.getElementById("editing-aids");
+    if (!aids) return;  // a new article: nothing to autosave against yet
+    function post(url, extra, whole) {
+      var data = new FormData(whole === false ? undefined : form);
+      data.delete("lead_image");  // files are never autosaved
+      data.set("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+      Object.keys(extra || {}).forEach(function (key) { data.set(key, extra[key]); });
+      return fetch(url, {method: "POST", body: data, credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.json() : null; });
+    }
+
+    // Autosave: every few seconds while typing, only when something changed.
+    var typed = false;
+    form.addEventListener("input", function () { typed = true; });
+    form.addEventListener("change", function () { typed = true; });
+    var status = document.getElementById("autosave-status");
+    window.setInterval(function () {
+      if (!typed) return;
+      typed = false;
+      post(aids.dataset.autosaveUrl).then(function (answer) {
+        if (answer && status) status.textContent = "Autosaved at " + answer.saved_at + " (not saved).";
+      });
+    }, 3000);
+    var discard = document.getElementById("discard-working-copy");
+    if (discard) {
+      discard.addEventListener("click", function () {
+        post(aids.dataset.autosaveUrl, {discard: "1"}, false).then(function () {
+          discard.closest("p").remove();
+        });
+      });
+    }
+
+    // Presence: a heartbeat; the answer names who else has the form open.
+    var presence = document.getElementById("presence");
+    function beat() {
+      post(aids.dataset.presenceUrl, {}, false).then(function (answer) {
+        if (!answer || !presence) return;
+        presence.textContent = answer.others.length
+          ? "Also open by " + answer.others.join(", ") + ": save often, or talk first."
+          : "";
+      });
+    }
+    window.setInterval(beat, 15000);
   });
 })();
