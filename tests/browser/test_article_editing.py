@@ -11,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from articles.models import Article
+from articles.models import Article, WorkingCopy
 from tests.browser.test_editor_flow import editor_login, see  # noqa: F401 - a fixture
 
 
@@ -144,12 +144,27 @@ def test_leaving_a_changed_form_asks_first(live_server, editor_login, article): 
 
     open_form(browser, base, article)
     browser.find_element(By.ID, "id_title").send_keys(" (changed)")
+    # The autosave (every 3 s while typing) keeps a working copy, not the article.
+    WebDriverWait(browser, 10).until(
+        lambda driver: "Autosaved at" in driver.find_element(By.ID, "autosave-status").text
+    )
+    copy = WorkingCopy.objects.get(article=article)
+    assert copy.data["title"] == ["Council closes the bridge (changed)"]
     browser.shots.take("changed")
     browser.find_element(By.CSS_SELECTOR, ".breadcrumbs a").click()
     at_index(browser)
     assert prompts_to_leave(browser) == [f"{base}/admin/articles/article/{article.pk}/change/"]
     article.refresh_from_db()
     assert article.title == "Council closes the bridge"
+
+    # Back on the form: the offer to restore the autosaved copy.
+    open_form(browser, base, article)
+    browser.find_element(By.ID, "restore-working-copy").click()
+    see(browser, "are in the form below, not saved yet")
+    title = browser.find_element(By.ID, "id_title").get_attribute("value")
+    assert title == "Council closes the bridge (changed)"
+    browser.shots.take("restored")
+    assert console_errors(browser) == []
 
     # Typing in the rich-text editor counts too; saving leaves without a question.
     editor = open_form(browser, base, article)
@@ -160,4 +175,5 @@ def test_leaving_a_changed_form_asks_first(live_server, editor_login, article): 
     see(browser, "was changed successfully")
     assert prompts_to_leave(browser) == []
     article.refresh_from_db()
-    assert "More." in article.body
+    assert "More." in article.body and article.title == "Council closes the bridge"
+    assert not WorkingCopy.objects.filter(article=article).exists()  # saved: the copy goes
