@@ -567,6 +567,8 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
         return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
 
     def save_model(self, request, obj, form, change):
+        if self.pending_save(request, obj, form, change):  # a reporter on a live article
+            return
         notes = article_save(
             article=obj, user=request.user, fields=form.changed_data, created=not change
         )
