@@ -12,18 +12,21 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, Max
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorField
 from reversion.admin import VersionAdmin
 from reversion.models import Version
-from taggit.forms import TagWidget
 from taggit.managers import TaggableManager
 
+from . import richtext
+from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
+from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
     image_clean,
@@ -47,9 +50,11 @@ from .services import (
     articles_publish,
     articles_unpublish,
     correction_add,
+    publish_note,
     source_merge,
     tag_merge,
 )
+from .tags import TagNamesField
 
 STALE_AFTER = timezone.timedelta(days=7)
 COUNT_BOUND = 10_000
@@ -134,13 +139,12 @@ class CsvExportAdmin(admin.ModelAdmin):
         return response
 
 
-class EditTrackingAdmin(VersionAdmin):
+class EditTrackingAdmin(AccessibleFieldsMixin, VersionAdmin):
     """Keeps every saved revision (history, compare, restore) and remembers which
     fields a person changed, so that ingest never overwrites them."""
 
     # Our per-model change_list templates extend reversion's (export + recover links).
     change_list_template = None
-    formfield_overrides = {TaggableManager: {"widget": TagWidget(attrs={"size": 70})}}
     object_history_template = "admin/history_with_compare.html"
 
     def get_urls(self):
@@ -166,6 +170,8 @@ class EditTrackingAdmin(VersionAdmin):
             if field.name not in then or not field.editable:
                 continue
             old, new = then[field.name], getattr(obj, field.attname)
+            if isinstance(field, ProseEditorField):  # rich text: a diff of its text
+                old, new = richtext.as_text(old), richtext.as_text(new)
             if str(old) != str(new):
                 lines = difflib.ndiff(str(old).splitlines(), str(new).splitlines())
                 changes.append((field.verbose_name, [(line[:1], line[2:]) for line in lines]))
@@ -180,12 +186,18 @@ class EditTrackingAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/revision_compare.html", context)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, TaggableManager):
+            # Comma-separated names, "Middle East" one tag; autocompleted from the vocabulary.
+            return db_field.formfield(form_class=TagNamesField, tag_model=db_field.related_model)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def log_deletions(self, request, queryset):
         # The delete services record each deletion in the history themselves.
         pass
 
 
-class SourceAliasInline(admin.TabularInline):
+class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
     model = SourceAlias
     extra = 1
     fields = ["name"]
@@ -285,6 +297,37 @@ class TagAdmin(admin.ModelAdmin):
         )
 
     actions = ["merge_tags"]
+    names_per_page = 20
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [
+            path(
+                "names/",
+                self.admin_site.admin_view(self.names_view),
+                name=f"{meta.app_label}_{meta.model_name}_names",
+            ),
+            *super().get_urls(),
+        ]
+
+    def names_view(self, request):
+        """The vocabulary's names containing ``term``, for the tag inputs' select2."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+        size = self.names_per_page
+        names = list(
+            self.model.objects.filter(key__contains=tag_key(request.GET.get("term", "")))
+            .order_by("name")
+            .values_list("name", flat=True)[(page - 1) * size : page * size + 1]
+        )
+        return JsonResponse(
+            {
+                "results": [{"id": name, "text": name} for name in names[:size]],
+                "pagination": {"more": len(names) > size},
+            }
+        )
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge_tags(self, request, queryset):
@@ -318,7 +361,7 @@ class TopicKeywordFormSet(forms.BaseInlineFormSet):
             seen.add(tag_key(keyword))
 
 
-class TopicKeywordInline(admin.TabularInline):
+class TopicKeywordInline(AccessibleInlineMixin, admin.TabularInline):
     model = TopicKeyword
     formset = TopicKeywordFormSet
     extra = 3
@@ -356,6 +399,10 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the fieldsets choose what is shown
+        help_texts = {
+            "published_at": "Empty with the status “published”: published now. "
+            "A future time schedules it.",
+        }
 
     stored_image = None  # (name, renditions) written by this form, for clean-up
     image_saved = False  # set by the admin once the article row is saved
@@ -424,7 +471,7 @@ class CorrectionInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
+class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     csv_fields = (
         "id",
         "title",
@@ -465,6 +512,7 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     paginator = BoundedCountPaginator
     form = ArticleAdminForm
     readonly_fields = [
+        "publication",
         "dump",
         "dump_headlines",
         "imported_at",
@@ -474,7 +522,14 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "dek_truncated", "body", "truncated"]}),
-        ("Publishing", {"fields": ["status", "published_at", "source", "source_url"]}),
+        (
+            "Publishing",
+            {
+                "fields": [
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                ]
+            },
+        ),
         (
             "Front page and dates",
             {"fields": ["front_lead", "byline", "outlet_published_at", "outlet_date_only"]},
@@ -556,14 +611,23 @@ class ArticleAdmin(CsvExportAdmin, EditTrackingAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.is_expired:
+            return format_html(
+                '<span class="expired">taken down {}</span>',
+                article.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
         if article.status == Article.Status.PUBLISHED and article.published_at:
             if article.published_at > timezone.now():
                 return format_html(
-                    '<span class="scheduled">scheduled {}</span>',
-                    article.published_at.strftime("%Y-%m-%d %H:%M"),
+                    '<span class="scheduled">{}</span>', publish_note(article).rstrip(".")
                 )
             return "published"
         return "draft"
+
+    @admin.display(description="readers see it")
+    def publication(self, article):
+        # Beside the status and time: draft, published, or "Scheduled for …".
+        return publish_note(article)
 
     @admin.display(description="regions")
     def regions(self, article):

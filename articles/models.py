@@ -11,8 +11,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
+
+from . import richtext
 
 
 def fit(model, field_name, value):
@@ -300,10 +303,22 @@ class ArticleTopic(ItemBase):
         ]
 
 
+def live_q(now=None, prefix=""):
+    """Published, due and not yet taken down, as a Q (``prefix``: ``"article__"`` from a
+    related model). Scheduled ones appear and expired ones go by the clock, no cron."""
+    now = now or timezone.now()
+    return models.Q(
+        **{f"{prefix}status": Article.Status.PUBLISHED, f"{prefix}published_at__lte": now}
+    ) & (
+        models.Q(**{f"{prefix}expires_at__isnull": True})
+        | models.Q(**{f"{prefix}expires_at__gt": now})
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
-        """Published and due: what readers may see. Scheduled ones appear on time, no cron."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+        """What readers may see: see :func:`live_q`."""
+        return self.filter(live_q(now))
 
 
 class Article(models.Model):
@@ -320,7 +335,15 @@ class Article(models.Model):
         "byline", max_length=200, blank=True, help_text="The author, as the page shows it."
     )
     dek_truncated = models.BooleanField("dek was cut", default=False)
-    body = models.TextField("body", blank=True, help_text="Paragraphs separated by blank lines.")
+    # Rich text (articles/richtext.py): sanitised by the allow-list when a form
+    # is cleaned and again in save(), whoever writes it.
+    body = ProseEditorField(
+        "body",
+        blank=True,
+        config={"extensions": richtext.EDITOR_EXTENSIONS},
+        sanitize=richtext.sanitize,
+        help_text="Paragraphs, links, bold and italic, subheadings, quotes and lists.",
+    )
     truncated = models.BooleanField(
         "truncated", default=False, help_text="The dump held only the start of the piece."
     )
@@ -337,6 +360,16 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         "publish time", null=True, blank=True, help_text="May be in the future: scheduled."
     )
+    expires_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Optional: from this time the article is gone from every public page.",
+    )
+    # Optimistic locking: every save adds one; a form opened at an older
+    # version is refused (articles/editing_admin.py), not silently applied.
+    version = models.PositiveIntegerField("version", default=0, editable=False)
     lead_image = models.ImageField(
         "lead image",
         upload_to="lead-images/",
@@ -403,12 +436,25 @@ class Article(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.body = richtext.sanitize(self.body)
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("article-detail", kwargs={"slug": self.slug})
 
     @property
+    def body_html(self):
+        """The body for a page: sanitised again, the cut mark on a truncated piece."""
+        return richtext.render(self.body, cut=self.truncated)
+
+    @property
     def paragraphs(self):
-        return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
+        """The body's blocks as plain text lines."""
+        return richtext.as_text(self.body).splitlines()
 
     @property
     def lead_image_sources(self):
@@ -461,11 +507,17 @@ class Article(models.Model):
 
     @property
     def is_live(self):
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
         )
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class DumpEdit(models.Model):

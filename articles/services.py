@@ -14,6 +14,7 @@ import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import ItemBase
@@ -102,7 +103,7 @@ def source_merge(*, keep, merge, user=None):
     # Its old URL keeps working: /sources/<old slug>/ redirects to the kept one.
     merge.old_slugs.update(source=keep)
     SourceSlug.objects.get_or_create(slug=merge.slug, defaults={"source": keep})
-    merge.articles.update(source=keep)
+    merge.articles.update(source=keep, version=F("version") + 1)  # open forms go stale
     merge.headlines.update(source=keep)
     if not keep.homepage_url and merge.homepage_url:
         keep.homepage_url = merge.homepage_url
@@ -455,10 +456,11 @@ def articles_publish(*, articles, user):
     chosen = [article for article in articles if not article.is_live]
     for article in chosen:
         article.status = Article.Status.PUBLISHED
+        article.version += 1  # a form opened before this is stale (optimistic locking)
         if not (article.published_at and article.published_at > now):
             article.published_at = now
     columns = edits_mark(objects=chosen, fields=["status", "published_at"], now=now)
-    Article.objects.bulk_update(chosen, ["status", "published_at", *columns])
+    Article.objects.bulk_update(chosen, ["status", "published_at", "version", *columns])
     revisions_add(chosen, comment="Published or scheduled (list action).")
     history_record(user=user, objects=chosen, message=lambda a: publish_note(a, now))
     public_changed(sender=Article)
@@ -471,8 +473,9 @@ def articles_unpublish(*, articles, user):
     chosen = [article for article in articles if article.status == Article.Status.PUBLISHED]
     for article in chosen:
         article.status = Article.Status.DRAFT
+        article.version += 1
     columns = edits_mark(objects=chosen, fields=["status"])
-    Article.objects.bulk_update(chosen, ["status", *columns])
+    Article.objects.bulk_update(chosen, ["status", "version", *columns])
     revisions_add(chosen, comment="Unpublished: back to draft.")
     history_record(user=user, objects=chosen, message="Unpublished: back to draft.")
     public_changed(sender=Article)

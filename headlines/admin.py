@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from taggit.utils import parse_tags
 
 from articles.admin import BoundedCountPaginator, CsvExportAdmin, EditTrackingAdmin
-from articles.models import Source
+from articles.models import RegionTag, Source, TopicTag
+from articles.tags import TagNamesField
 
 from .models import Headline, HeadlineAppearance, Story
 from .services import (
@@ -30,10 +30,15 @@ from .services import (
 
 
 class BulkTagForm(forms.Form):
-    region_tags = forms.CharField(
-        required=False, label="Add regions", help_text="Comma-separated, e.g. Middle East, Iraq"
+    region_tags = TagNamesField(
+        tag_model=RegionTag,
+        required=False,
+        label="Add regions",
+        help_text="Comma-separated, e.g. Middle East, Iraq",
     )
-    topic_tags = forms.CharField(required=False, label="Add topics", help_text="Comma-separated")
+    topic_tags = TagNamesField(
+        tag_model=TopicTag, required=False, label="Add topics", help_text="Comma-separated"
+    )
     source = forms.ModelChoiceField(
         Source.objects.order_by("name"), required=False, label="Set the source"
     )
@@ -192,8 +197,8 @@ class HeadlineAdmin(CsvExportAdmin, EditTrackingAdmin):
             headlines_tag(
                 headlines=headlines,
                 user=request.user,
-                regions=parse_tags(data["region_tags"]),
-                topics=parse_tags(data["topic_tags"]),
+                regions=data["region_tags"],
+                topics=data["topic_tags"],
             )
             if data["source"]:
                 headlines_set_source(headlines=headlines, user=request.user, source=data["source"])

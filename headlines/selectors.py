@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, When
 from django.utils import timezone
 
-from articles.models import Article, RegionTag, Source, TopicTag
+from articles.models import Article, RegionTag, Source, TopicTag, live_q
 
 from .models import Headline
 
@@ -118,11 +118,7 @@ def public_headlines(*, now=None):
     """
     now = now or timezone.now()
     live_slug = Case(
-        When(
-            article__status=Article.Status.PUBLISHED,
-            article__published_at__lte=now,
-            then=F("article__slug"),
-        ),
+        When(live_q(now, prefix="article__"), then=F("article__slug")),
         default=None,
         output_field=CharField(),
     )

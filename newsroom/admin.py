@@ -8,9 +8,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -19,8 +20,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 
 from articles.admin import BoundedCountPaginator
-from articles.models import Dump, DumpEdit
+from articles.models import Batch, Dump, DumpEdit
 
+from .batches import (
+    ZipRefused,
+    batch_cancel,
+    batch_create_from_uploads,
+    batch_import_checked,
+    batch_progress,
+    batches_retry_failed,
+)
 from .ingest import (
     IngestResult,
     Status,
@@ -47,7 +56,10 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": ".txt,.html,.htm,text/plain,text/html"})
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": ".txt,.html,.htm,.zip,text/plain,text/html,application/zip"}
+            ),
         )
         super().__init__(*args, **kwargs)
 
@@ -55,7 +67,13 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
         for upload in cleaned:
-            if upload.size > settings.DUMP_MAX_BYTES:
+            if upload.name.lower().endswith(".zip"):
+                if upload.size > settings.ZIP_MAX_BYTES:
+                    raise forms.ValidationError(
+                        f"{upload.name} is {upload.size:,} bytes; a zip may be at most "
+                        f"{settings.ZIP_MAX_BYTES:,} bytes."
+                    )
+            elif upload.size > settings.DUMP_MAX_BYTES:
                 raise forms.ValidationError(
                     f"{upload.name} is {upload.size:,} bytes; a dump may be at most "
                     f"{settings.DUMP_MAX_BYTES:,} bytes."
@@ -86,6 +104,19 @@ class IngestForm(IngestOptionsForm):
     text_name = forms.CharField(
         required=False, max_length=200, label="Name for the pasted dump", initial="pasted.txt"
     )
+    dry_run = forms.BooleanField(
+        required=False,
+        label="Dry run first",
+        help_text="For a batch (a zip, or many files): check every dump in the background and "
+        "import only when you say so. Small uploads are always previewed first.",
+    )
+
+    def is_batch(self):
+        """A zip, or more files than a preview page can show: imported in the background."""
+        files = self.cleaned_data["files"]
+        return len(files) > settings.BATCH_PREVIEW_MAX or any(
+            upload.name.lower().endswith(".zip") for upload in files
+        )
 
     def clean_text(self):
         text = self.cleaned_data["text"]
@@ -150,6 +181,9 @@ class StatusFilter(admin.SimpleListFilter):
             (Dump.Status.PARSED, "parsed (not imported)"),
             (Dump.Status.IMPORTED, "imported"),
             (Dump.Status.FAILED, "failed"),
+            (Dump.Status.QUEUED, "queued (in a batch)"),
+            (Dump.Status.RUNNING, "being imported"),
+            (Dump.Status.CANCELLED, "cancelled"),
         ]
 
     def queryset(self, request, queryset):
@@ -233,6 +267,10 @@ class DumpAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # dumps arrive through the ingest page
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # A batch page links to its dumps (no list filter: batches are many).
+        return lookup == "batch__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def has_delete_permission(self, request, obj=None):
         if request.user.is_superuser:
@@ -324,7 +362,8 @@ class DumpAdmin(admin.ModelAdmin):
     def raw_view(self, dump):
         lines = dump_text(dump).splitlines()
         return format_html(
-            '<ol class="dump-lines">{}</ol>',
+            # Focusable, so that its scrolled lines can be read from the keyboard.
+            '<ol class="dump-lines" tabindex="0" aria-label="The dump\'s text, by line">{}</ol>',
             format_html_join("", '<li id="L{}">{}</li>', enumerate(lines, start=1)),
         )
 
@@ -354,6 +393,7 @@ class DumpAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": title,
+            "preview_max": settings.BATCH_PREVIEW_MAX,
             **extra,
         }
 
@@ -374,6 +414,8 @@ class DumpAdmin(admin.ModelAdmin):
             return self._confirm(request)
         form = IngestForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            if form.is_batch():
+                return self._batch(request, form)
             return self._preview(request, form)
         return TemplateResponse(
             request,
@@ -383,6 +425,35 @@ class DumpAdmin(admin.ModelAdmin):
 
     def has_ingest_permission(self, request):
         return request.user.has_perm("articles.add_dump")
+
+    def _batch(self, request, form):
+        """Store every dump as queued and answer at once with the batch page."""
+        uploads = list(form.cleaned_data["files"])
+        if form.cleaned_data["text"].strip():
+            name = form.cleaned_data["text_name"] or "pasted.txt"
+            uploads.append(SimpleUploadedFile(name, form.cleaned_data["text"].encode("utf-8")))
+        try:
+            batch, skipped = batch_create_from_uploads(
+                uploads=uploads,
+                user=request.user,
+                options=_stored_options(form.cleaned_data),
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except ZipRefused as refusal:
+            form.add_error("files", refusal.message)
+            return TemplateResponse(
+                request,
+                "admin/articles/dump/ingest.html",
+                self._context(
+                    request, "Ingest dumps", form=form, max_bytes=settings.DUMP_MAX_BYTES
+                ),
+            )
+        if skipped:
+            shown = ", ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")
+            self.message_user(
+                request, f"{len(skipped)} files in the zip are not dumps and were left: {shown}"
+            )
+        return redirect("admin:articles_batch_change", batch.pk)
 
     def _preview(self, request, form):
         """Store each dump (as parsed) and show its dry-run import, read from the row."""
@@ -570,6 +641,13 @@ def _options(cleaned):
     }
 
 
+def _stored_options(cleaned):
+    """The ingest options as a batch keeps them (JSON)."""
+    options = _options(cleaned)
+    captured_at = options["captured_at"]
+    return {**options, "captured_at": captured_at.isoformat() if captured_at else None}
+
+
 def _tally_text(tally):
     if not tally:
         return "—"
@@ -591,3 +669,95 @@ def _result_text(result):
     if result.orphaned_headlines:
         text += f"; {len(result.orphaned_headlines)} headlines now in no dump were hidden"
     return text
+
+
+# The desk's name on every admin page (templates/admin/base_site.html).
+admin.site.site_header = "Newsroom desk"
+admin.site.site_title = "Newsroom desk"
+admin.site.index_title = "What to do next"
+
+FAILED_SHOWN = 200  # failed dumps listed on a batch page (the rest are counted)
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    """A batch's page: its progress (live, by static/admin/batch.js), failures, retry, cancel."""
+
+    list_display = ["__str__", "origin", "created_by", "created_at", "dry_run"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    paginator = BoundedCountPaginator
+
+    def has_add_permission(self, request):
+        return False  # batches arrive through the ingest page
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", view(self.progress_view), name="articles_batch_progress"),
+            path("<int:pk>/act/", view(self.act_view), name="articles_batch_act"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = get_object_or_404(Batch, pk=object_id)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        progress = batch_progress(batch)
+        return TemplateResponse(
+            request,
+            "admin/articles/batch/batch.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Batch: {batch}",
+                "batch": batch,
+                "progress": progress,
+                "failed": _failed_dumps(batch),
+                "can_change": self.has_change_permission(request, batch),
+            },
+        )
+
+    def progress_view(self, request, pk):
+        """The batch page's figures as JSON, polled by static/admin/batch.js."""
+        batch = get_object_or_404(Batch, pk=pk)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        failed = [
+            {
+                "filename": dump.filename,
+                "line": dump.error_line,
+                "error": dump.error,
+                "url": reverse("admin:articles_dump_edit", args=[dump.pk]),
+            }
+            for dump in _failed_dumps(batch)
+        ]
+        return JsonResponse({**batch_progress(batch), "failed_list": failed})
+
+    def act_view(self, request, pk):
+        """Retry the failed, cancel what has not started, or import after a dry run."""
+        batch = get_object_or_404(Batch, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, batch):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        if action == "retry":
+            count = batches_retry_failed(batch=batch, user=request.user)
+            self.message_user(request, f"{count} failed dumps queued again.")
+        elif action == "cancel":
+            count = batch_cancel(batch=batch, user=request.user)
+            self.message_user(request, f"{count} dumps not yet started were cancelled.")
+        elif action == "import":
+            count = batch_import_checked(batch=batch, user=request.user)
+            self.message_user(request, f"{count} checked dumps queued for import.")
+        else:
+            raise PermissionDenied("Unknown batch action.")
+        return redirect("admin:articles_batch_change", batch.pk)
+
+
+def _failed_dumps(batch):
+    return list(
+        batch.dumps.filter(status=Dump.Status.FAILED)
+        .only("filename", "error", "error_line", "checksum")
+        .order_by("filename", "pk")[:FAILED_SHOWN]
+    )

@@ -29,34 +29,32 @@ class NewsroomConfig(AppConfig):
             Story,
         )
 
-        from .cache import content_changed
+        from .cache import content_changed, headlines_changed
 
-        watched = [
-            Article,
-            Headline,
-            Story,
-            Source,
-            HeadlineAppearance,
-            RegionTag,
-            TopicTag,
-            ArticleRegion,
-            ArticleTopic,
-            HeadlineRegion,
-            HeadlineTopic,
-            Dump,
-        ]
-        for model in watched:
+        # Headline rows bump only the headlines version (what an import writes),
+        # so the article pages stay cached through imports; the rest bump both.
+        watched = {
+            Article: content_changed,
+            Headline: headlines_changed,
+            Story: headlines_changed,
+            Source: content_changed,
+            HeadlineAppearance: headlines_changed,
+            RegionTag: content_changed,
+            TopicTag: content_changed,
+            ArticleRegion: content_changed,
+            ArticleTopic: content_changed,
+            HeadlineRegion: headlines_changed,
+            HeadlineTopic: headlines_changed,
+            Dump: headlines_changed,
+        }
+        for model, receiver in watched.items():
             label = model._meta.label_lower
-            post_save.connect(
-                content_changed, sender=model, dispatch_uid=f"page-cache:save:{label}"
-            )
-            post_delete.connect(
-                content_changed, sender=model, dispatch_uid=f"page-cache:delete:{label}"
-            )
+            post_save.connect(receiver, sender=model, dispatch_uid=f"page-cache:save:{label}")
+            post_delete.connect(receiver, sender=model, dispatch_uid=f"page-cache:delete:{label}")
         for through in (ArticleRegion, ArticleTopic, HeadlineRegion, HeadlineTopic):
             label = through._meta.label_lower
             m2m_changed.connect(
-                content_changed, sender=through, dispatch_uid=f"page-cache:m2m:{label}"
+                watched[through], sender=through, dispatch_uid=f"page-cache:m2m:{label}"
             )
         # Services send our own signal after bulk writes, which send no model signal.
         from articles.signals import public_content_changed

@@ -28,6 +28,7 @@ from articles.models import (
     DumpEdit,
     fit,
 )
+from articles.richtext import paragraphs_html
 from articles.services import (
     sources_resolve,
     suggest_regions,
@@ -376,7 +377,7 @@ def _write_article(result, parsed, source, publish, lexicon):
         "dek": parsed.dek or "",
         "byline": (parsed.byline or "")[:200],
         "dek_truncated": parsed.dek_truncated,
-        "body": "\n\n".join(parsed.paragraphs),
+        "body": paragraphs_html(parsed.paragraphs),
         "truncated": parsed.truncated,
     }
     if source is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,8 +87,10 @@ INSTALLED_APPS = [
     "csp",
     "taggit",
     "reversion",
+    "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "bench",  # manage.py bench and generate_corpus, above every layer
     # Our layers, top to bottom: newsroom -> headlines -> articles.
     "newsroom",
     "headlines",
@@ -98,6 +100,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Page-cache hits are answered here, before the sessions/auth/CSRF they do not need.
+    "newsroom.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,11 +113,21 @@ MIDDLEWARE = [
 ]
 
 # No page of ours needs inline script or any third-party origin.
+# The admin (the editors' desk) runs under this same policy, not one of its own:
+# Django 5.2's admin has no inline script or style, so it needs no nonce or hash.
+# Its unlabelled inputs are named server-side (aria-label via widget attrs,
+# articles/admin_a11y.py) and its CSS fixes are static/admin/newsroom.css; the one
+# script is static/admin/desk-a11y.js, because select2 builds its markup in the
+# browser and only a script can name it. tests/browser/test_desk_a11y.py checks it.
+# The rich-text editor is the exception: its import map (an inline script) is
+# allowed by its nonce and TipTap's base CSS (an inline style) by its hash
+# (tests/test_richtext.py recomputes it from the installed editor.js).
+EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, EDITOR_STYLE_HASH],
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
@@ -178,6 +192,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded media (lead images) served by Django itself: on under `make run`
+# (DEBUG) and `make serve` (one host). WhiteNoise serves static files only; a
+# production site serves MEDIA_ROOT from its web server or object storage (README).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -192,6 +210,9 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TAGGIT_CASE_INSENSITIVE = True
+# Comma-only tag parsing: "Middle East" is one tag (articles/tags.py).
+TAGGIT_TAGS_FROM_STRING = "articles.tags.tags_parse"
+TAGGIT_STRING_FROM_TAGS = "articles.tags.tags_join"
 
 # Uploads: a dump is text; anything past these limits is refused with a message.
 DUMP_MAX_BYTES = int(os.environ.get("DUMP_MAX_BYTES", str(5 * 1024 * 1024)))

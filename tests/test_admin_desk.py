@@ -262,7 +262,7 @@ def test_big_changelists_never_count_the_whole_table(desk, settings, monkeypatch
     from django.test.utils import CaptureQueriesContext
 
     from articles import admin as articles_admin
-    from newsroom.management.commands.generate_corpus import corpus_generate
+    from bench.corpus import corpus_generate
 
     monkeypatch.setattr(articles_admin, "COUNT_BOUND", 500)
     corpus_generate(articles=20, headlines=1500, sources=5, seed=1)

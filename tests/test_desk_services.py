@@ -1,6 +1,7 @@
 """The editors' desk, trustworthy: every change through a service, public at once, recorded."""
 
 import ast
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,3 +240,206 @@ def test_the_admin_check_finds_a_write(tmp_path):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
     ]
     assert set(found) & WRITES == {"update"}
+
+
+# Tags typed the way editors type them.
+
+
+def test_tag_names_split_on_commas_only():
+    from articles.tags import tags_join, tags_parse
+
+    assert tags_parse("Middle East") == ["Middle East"]
+    assert tags_parse(" North  Africa , Iraq,, middle east,Middle East ") == [
+        "Iraq",
+        "middle east",
+        "North Africa",
+    ]
+    assert tags_parse('"Middle East", "Gaza, Rafah"') == ["Gaza, Rafah", "Middle East"]
+    assert tags_parse("Middle East Iraq") == ["Middle East Iraq"]  # no comma, one name
+    assert tags_join(["Middle East", "Iraq", "Gaza, Rafah"]) == '"Gaza, Rafah", Iraq, Middle East'
+
+
+@pytest.mark.django_db
+def test_middle_east_stays_one_tag_through_the_article_form(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Water talks", slug="water", body="Text.")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = article_form(article, region_tags="Middle East", topic_tags="Water policy")
+    assert desk.post(change, data).status_code == 302
+    assert list(article.region_tags.names()) == ["Middle East"]
+    assert list(article.topic_tags.names()) == ["Water policy"]
+    assert not RegionTag.objects.filter(name__in=["Middle", "East"]).exists()
+    # The form shows the names back as they were typed, no quotes.
+    form = desk.get(change).content.decode()
+    assert '<option value="Middle East" selected>Middle East</option>' in form
+    assert "&quot;Middle East&quot;" not in form
+    # Several names from the autocomplete arrive as several values.
+    data = article_form(article, topic_tags="Water policy", region_tags="")
+    data["region_tags"] = ["Middle East", "North Africa"]
+    assert desk.post(change, data).status_code == 302
+    assert sorted(article.region_tags.names()) == ["Middle East", "North Africa"]
+    # Readers see one region, not "EAST · MIDDLE".
+    article.status, article.published_at = Article.Status.PUBLISHED, timezone.now()
+    article.save()
+    assert reader.get("/regions/middle-east/").status_code == 200
+    assert reader.get("/regions/middle/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_north_africa_stays_one_tag_through_the_bulk_tag_action(desk, headlines):
+    page = act(desk, HEADLINES, "tag_or_set_source", headlines).content.decode()
+    assert "admin/js/autocomplete.js" in page and "data-tags" in page  # admin's select2
+    act(
+        desk,
+        HEADLINES,
+        "tag_or_set_source",
+        headlines,
+        apply="yes",
+        region_tags="North Africa, Middle East",
+        topic_tags="",
+    )
+    for headline in headlines:
+        assert sorted(headline.region_tags.names()) == ["Middle East", "North Africa"]
+    assert set(RegionTag.objects.values_list("name", flat=True)) == {"Middle East", "North Africa"}
+
+
+@pytest.mark.django_db
+def test_the_tag_autocomplete_offers_whole_names_from_the_vocabulary(desk):
+    for name in ("Middle East", "North Africa", "East Africa", "Iraq"):
+        RegionTag.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    url = reverse("admin:articles_regiontag_names")
+    found = desk.get(url, {"term": "east"}).json()
+    assert found["results"] == [
+        {"id": "East Africa", "text": "East Africa"},
+        {"id": "Middle East", "text": "Middle East"},
+    ]
+    assert [r["id"] for r in desk.get(url, {"term": "NORTH af"}).json()["results"]] == [
+        "North Africa"
+    ]
+    assert desk.get(reverse("admin:articles_topictag_names"), {"term": "east"}).json() == {
+        "results": [],
+        "pagination": {"more": False},
+    }
+
+
+# Media that works.
+
+
+@pytest.mark.django_db
+def test_an_uploaded_lead_image_is_served_under_development_settings(
+    desk, reader, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.test_images import encoded
+    from tests.test_revisions import article_form
+
+    settings.MEDIA_ROOT = tmp_path
+    assert settings.SERVE_MEDIA  # the default under DJANGO_DEBUG=1, as in `make run`
+    article = Article.objects.create(
+        title="Dams", slug="dams", body="Text.", status="published", published_at=timezone.now()
+    )
+    png = encoded(Image.new("RGB", (640, 320), "navy"), "PNG")
+    data = article_form(article, lead_image_alt="A dam from the air")
+    data["lead_image"] = SimpleUploadedFile("dam.png", png, "image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        change = reverse("admin:articles_article_change", args=[article.pk])
+        assert desk.post(change, data).status_code == 302
+    article.refresh_from_db()
+    page = reader.get("/articles/dams/").content.decode()
+    assert article.lead_image.url in page
+    image = reader.get(article.lead_image.url)
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(b"".join(image.streaming_content))) as served:
+        assert served.size == (640, 320)
+    for rendition in article.lead_image_renditions:
+        assert reader.get(f"/media/{rendition['name']}").status_code == 200
+    # Nothing outside MEDIA_ROOT; and off (behind nginx or object storage), no media at all.
+    outside = Client(raise_request_exception=False).get("/media/../newsroom/settings.py")
+    assert outside.status_code == 400
+    settings.SERVE_MEDIA = False
+    assert reader.get(article.lead_image.url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DJANGO_DEBUG": None}, "True"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 50}, "False"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 50, "SERVE_MEDIA": "1"}, "True"),
+    ],
+    ids=["make-run", "production", "make-serve"],
+)
+def test_media_are_served_in_development_and_by_make_serve(tmp_path, env, expected):
+    from tests.test_settings_env import manage
+
+    code = "from django.conf import settings; print(settings.SERVE_MEDIA)"
+    env = {"DJANGO_ALLOWED_HOSTS": "localhost", "SERVE_MEDIA": None, **env}
+    result = manage(tmp_path, "shell", "-c", code, **env)
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+    makefile = (ROOT / "Makefile").read_text()
+    assert "serve: export SERVE_MEDIA ?= 1" in makefile
+
+
+# Publish means publish.
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.django_db
+def test_published_without_a_time_is_published_now_and_says_so(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Water talks", slug="water", body="Text.")
+    assert reader.get("/articles/water/").status_code == 404
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = article_form(article, status="published", _continue="1")
+    response = desk.post(change, data, follow=True)
+    article.refresh_from_db()
+    assert article.is_live and article.published_at <= timezone.now()
+    assert any("published now" in m for m in messages_of(response))
+    assert reader.get("/articles/water/").status_code == 200
+    assert "Published " in response.content.decode()  # the form says what readers see
+
+
+@pytest.mark.django_db
+def test_a_new_article_published_without_a_time_is_never_a_silent_draft(desk, reader):
+    data = {
+        "title": "Fresh piece",
+        "slug": "fresh",
+        "body": "Text.",
+        "status": "published",
+        "lead_image_alt": "",
+    }
+    response = desk.post(reverse("admin:articles_article_add"), data, follow=True)
+    assert response.status_code == 200
+    article = Article.objects.get(slug="fresh")
+    assert article.is_live
+    assert any("published now" in m for m in messages_of(response))
+    assert "Fresh piece" in reader.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_future_time_shows_scheduled_for_in_the_list_and_on_the_form(desk, reader):
+    from tests.test_revisions import article_form
+
+    article = Article.objects.create(title="Later piece", slug="later", body="Text.")
+    when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    data = article_form(
+        article,
+        status="published",
+        published_at_0=when.strftime("%Y-%m-%d"),
+        published_at_1=when.strftime("%H:%M:%S"),
+        _continue="1",
+    )
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    response = desk.post(change, data, follow=True)
+    label = f"Scheduled for {when:%Y-%m-%d %H:%M}"
+    assert any(m.startswith(label) for m in messages_of(response))
+    assert label in response.content.decode()
+    assert label in desk.get(ARTICLES).content.decode()
+    assert reader.get("/articles/later/").status_code == 404

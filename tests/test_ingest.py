@@ -288,4 +288,4 @@ def test_a_general_capture_stores_the_articles_byline():
         "Council closes the old bridge for repairs",
         "Jill Serjeant",
     )
-    assert article.body.startswith("The city council voted on Tuesday")
+    assert article.body.startswith("<p>The city council voted on Tuesday")

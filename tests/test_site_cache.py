@@ -168,3 +168,36 @@ def test_a_piece_scheduled_a_minute_ahead_appears_after_the_minute(client, story
     assert everywhere(client) == {"page": 404, "home": False, "feed": False, "sitemap": False}
     clock.advance(timedelta(seconds=61))
     assert everywhere(client) == {"page": 200, "home": True, "feed": True, "sitemap": True}
+
+
+def test_an_import_leaves_article_pages_cached_and_renders_the_sidebar_once(
+    client, story, sample_bytes, django_assert_num_queries
+):
+    other = Article.objects.create(
+        title="Other piece",
+        slug="other",
+        body="Body.",
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() - timedelta(hours=2),
+    )
+    for path in ("/articles/story/", f"/articles/{other.slug}/"):
+        client.get(path)
+    dump_ingest(data=sample_bytes, filename="000.txt")  # headlines and a draft article
+    # The first page after the import renders the sidebar (its 2 queries), not the article...
+    with django_assert_num_queries(2):
+        first = client.get("/articles/story/").content.decode()
+    # ... and every other page shares that sidebar.
+    with django_assert_num_queries(0):
+        second = client.get(f"/articles/{other.slug}/").content.decode()
+    for html in (first, second):
+        assert "Iranian editor" in html and "<!--sidebar" not in html
+    assert "First title" in first and "Other piece" in second
+
+
+def test_a_cache_hit_skips_sessions_and_sets_no_cookie(client, story, django_assert_num_queries):
+    first = client.get("/articles/story/")
+    with django_assert_num_queries(0):
+        hit = client.get("/articles/story/")
+    assert hit.content == first.content and not hit.cookies
+    assert hit["ETag"] == first["ETag"] and "Cookie" in hit["Vary"]
+    assert hit["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in hit

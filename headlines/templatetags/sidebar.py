@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -21,10 +22,22 @@ register = template.Library()
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-@register.inclusion_tag("includes/sidebar.html")
-def sidebar(limit=None):
-    """The latest headlines, as every page shows them."""
-    return {"headlines": sidebar_headlines(limit=limit)}
+@register.simple_tag(takes_context=True)
+def sidebar(context, limit=None):
+    """The latest headlines, as every page shows them.
+
+    When the top layer's page cache renders a page it sets
+    ``request.sidebar_placeholder``: the page then holds a marker, and the
+    sidebar is rendered once per change and shared by every cached page.
+    """
+    placeholder = getattr(context.get("request"), "sidebar_placeholder", None)
+    if placeholder is not None:
+        return placeholder(limit)
+    return render_sidebar(limit)
+
+
+def render_sidebar(limit=None):
+    return render_to_string("includes/sidebar.html", {"headlines": sidebar_headlines(limit=limit)})
 
 
 @register.filter

@@ -25,7 +25,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("newsroom", "0001_editors_group"),
-        ("articles", "0018_batches"),
+        ("articles", "0011_batches"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 

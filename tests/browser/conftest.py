@@ -36,6 +36,8 @@ def browser(request, tmp_path):
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    # Console messages (CSP refusals among them) for driver.get_log("browser").
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.shots = Screenshots(driver, request.node.name)

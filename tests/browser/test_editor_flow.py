@@ -32,7 +32,7 @@ def editor_login(live_server, browser, django_user_model):
     browser.find_element(By.ID, "id_username").send_keys("desk")
     browser.find_element(By.ID, "id_password").send_keys("desk-pass-123")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    see(browser, "Site administration")
+    see(browser, "Newsroom desk")
     return browser
 
 

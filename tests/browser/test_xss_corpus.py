@@ -48,6 +48,14 @@ QUOTE = "' onmouseover='window.__xss=1' x='"
 LINK = '<a href="javascript:window.__xss=1">link</a>'
 BOLD = "<b onmouseover=alert(1)>x</b>"
 PAYLOADS = [SCRIPT, IMG, SVG, JS_URL, BREAKOUT, ADD, NOW, DETAILS, FOCUS, QUOTE, LINK, BOLD]
+# A rich body (articles/richtext.py) as markup, not as text: every payload
+# plus a style attribute, inside and around the tags the editor allows.
+RICH_BODY = (
+    f'<p style="background:url(javascript:window.__xss=1)">Rich {SCRIPT} {IMG}</p>'
+    f'<h2 onclick="window.__xss=1">Sub {SVG}</h2><blockquote>{DETAILS}x</details></blockquote>'
+    f"<ul><li>{FOCUS}</li><li>{LINK}</li></ul><p>{BOLD} {BREAKOUT}"
+    f'<a href="{JS_URL}">js</a> <a href=" JAVASCRIPT:window.__xss=1">js2</a></p>'
+)
 
 # Set before any script of a page runs (also in XML documents and file:// pages).
 HOOK = """
@@ -173,6 +181,14 @@ def import_corpus():
         headline.topic_tags.add(f"Topic {SCRIPT}")
     Headline.objects.filter(pk=headlines[0].pk).update(url=JS_URL)
     Source.objects.filter(pk=article.source_id).update(homepage_url=JS_URL)
+    rich = Article.objects.create(
+        title="Rich payloads",
+        slug="rich-payloads",
+        status=Article.Status.PUBLISHED,
+        published_at=article.published_at,
+    )
+    # Stored raw, around save()'s sanitiser: the page and the editor must still be safe.
+    Article.objects.filter(pk=rich.pk).update(body=RICH_BODY)
     failed = dump_ingest(data=f"{SCRIPT}\n\n{IMG} prose only.\n".encode(), filename=f"{IMG}.txt")
     assert failed.status == Status.FAILED
     cache.clear()
@@ -213,7 +229,7 @@ def login(browser, base, username, password):
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 15).until(lambda driver: "Site administration" in driver.page_source)
+    WebDriverWait(browser, 15).until(lambda driver: "Newsroom desk" in driver.page_source)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,6 +254,9 @@ def test_no_payload_from_a_dump_runs_on_any_page(live_server, browser, django_us
     assert data["headline"] == article.title and BREAKOUT in data["sourceOrganization"]["name"]
     assert QUOTE in text and BOLD in text  # the tag, as text
     browser.shots.take("article")
+    rich = Article.objects.get(slug="rich-payloads")
+    crawl.open(f"{base}{rich.get_absolute_url()}", "public", literal=["Rich", "Sub"])
+    browser.shots.take("rich-article")
     # The sidebar shows one copy a story: payload headlines alike enough to be
     # one story show their lead here, every copy on the archive and story pages.
     crawl.open(f"{base}/", "public", literal=[f"budget {ADD} talks", DETAILS])
@@ -290,6 +309,7 @@ def test_no_payload_from_a_dump_runs_on_any_page(live_server, browser, django_us
         reverse("admin:articles_article_changelist"),
         reverse("admin:articles_article_changelist") + "?q=zebra",
         reverse("admin:articles_article_change", args=[article.pk]),
+        reverse("admin:articles_article_change", args=[rich.pk]),  # in the rich-text editor
         reverse("admin:articles_article_history", args=[article.pk]),
         reverse("admin:headlines_headline_changelist"),
         reverse("admin:headlines_headline_changelist") + f"?appearances__dump={dump.pk}",

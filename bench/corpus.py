@@ -1,21 +1,23 @@
-"""manage.py generate_corpus: a large, realistic, deterministic corpus for load tests.
+"""The bench's data: a generated corpus (rows in bulk) and generated dumps.
 
-It writes rows in bulk (it is test data, not parsed dumps, so it does not go
-through the ingest service): articles of about 6,700 characters in 12
-paragraphs with 1-2 region and 1-3 topic tags, and headlines of which 90 %
-carry a region, spread over sources, times and tags.
+``corpus_generate`` writes rows in bulk (it is test data, not parsed dumps, so
+it does not go through the ingest service): articles of about 6,700
+characters in 12 paragraphs with 1-2 region and 1-3 topic tags, and headlines
+of which 90 % carry a region, spread over sources, times and tags. The dumps
+are in the format of docs/dump-format.md and go through the real parser and
+ingest.
 """
 
 import hashlib
 import random
-import time
-from datetime import timedelta
+import textwrap
+from datetime import datetime, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, ArticleRegion, ArticleTopic, RegionTag, Source, TopicTag
+from articles.richtext import paragraphs_html
 from articles.services import tags_ensure
 from headlines.models import Headline, HeadlineRegion, HeadlineTopic
 
@@ -30,31 +32,13 @@ WORDS = (
 BATCH = 5000
 
 
-class Command(BaseCommand):
-    help = "Generate N articles and M headlines of realistic size (bulk, deterministic)."
-
-    def add_arguments(self, parser):
-        parser.add_argument("--articles", type=int, default=1000)
-        parser.add_argument("--headlines", type=int, default=100_000)
-        parser.add_argument("--sources", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=2017)
-
-    def handle(self, *args, articles, headlines, sources, seed, **options):
-        if min(articles, headlines, sources) < 0 or headlines > 5_000_000:
-            raise CommandError("Counts must be positive; at most 5,000,000 headlines.")
-        started = time.monotonic()
-        corpus_generate(
-            articles=articles, headlines=headlines, sources=sources, seed=seed, out=self.stdout
-        )
-        self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
-
-
 def sentence(rng, words=14):
     text = " ".join(rng.choice(WORDS) for _ in range(words))
     return text[0].upper() + text[1:] + "."
 
 
-def corpus_generate(*, articles, headlines, sources, seed, out=None):
+def corpus_generate(*, articles, headlines, sources, seed, out=None, first_headline=0):
+    """Write the corpus; ``first_headline`` > 0 adds headlines to one already written."""
     rng = random.Random(seed)
     now = timezone.now()
     with transaction.atomic():
@@ -74,8 +58,9 @@ def corpus_generate(*, articles, headlines, sources, seed, out=None):
                 "pk", flat=True
             )
         )
-    _articles(rng, articles, seed, now, regions, topics, out)
-    _headlines(rng, headlines, seed, now, regions, topics, source_ids, out)
+    if not first_headline:
+        _articles(rng, articles, seed, now, regions, topics, out)
+    _headlines(rng, first_headline, headlines, seed, now, regions, topics, source_ids, out)
 
 
 def _articles(rng, count, seed, now, regions, topics, out):
@@ -90,7 +75,7 @@ def _articles(rng, count, seed, now, regions, topics, out):
                     title=f"{sentence(rng, 8)[:-1]} ({seed}-{n})",
                     slug=f"corpus-{seed}-{n}",
                     dek=sentence(rng, 24),
-                    body="\n\n".join(paragraphs),
+                    body=paragraphs_html(paragraphs),
                     status=Article.Status.PUBLISHED,
                     published_at=now - timedelta(minutes=37 * n + 1),
                 )
@@ -120,8 +105,8 @@ def _articles(rng, count, seed, now, regions, topics, out):
             out.write(f"articles: {min(start + BATCH, count):,} / {count:,}")
 
 
-def _headlines(rng, count, seed, now, regions, topics, source_ids, out):
-    for start in range(0, count, BATCH):
+def _headlines(rng, first, count, seed, now, regions, topics, source_ids, out):
+    for start in range(first, count, BATCH):
         rows, tags = [], []
         for n in range(start, min(start + BATCH, count)):
             title = f"{sentence(rng, rng.randint(7, 12))[:-1]} #{seed}-{n}"
@@ -159,3 +144,65 @@ def _headlines(rng, count, seed, now, regions, topics, source_ids, out):
             )
         if out:
             out.write(f"headlines: {min(start + BATCH, count):,} / {count:,}")
+
+
+# -- dumps ------------------------------------------------------------------------
+
+OUTLETS = [
+    "Gulf Daily Wire",
+    "Nile Post",
+    "Levant Herald",
+    "Maghreb Times",
+    "Cedar Press Agency",
+    "Desert Star",
+    "Tigris Tribune",
+    "Atlas Wire",
+]
+LABELS = ["Middle Easte", "North Africa", "Gulf", "Levant", "Europe", "Business", "Sport"]
+
+
+def bench_dump_text(number, *, headlines=20, seed=2017, start=None):
+    """One page dump (docs/dump-format.md): an article and a list of headlines.
+
+    Titles are distinct across ``number``s; times run newest first from
+    ``start`` (naive, in TIME_ZONE; default late 2017) as ``MM.DD / HH:MM``, and
+    the first summary carries a © year, so the parser dates every headline.
+    """
+    rng = random.Random(f"bench-dump|{seed}|{number}")
+    title = f"{sentence(rng, 8)[:-1]} ({number})"
+    lines = [title, "", title, f"  1. {title}", f"    {sentence(rng, 24)[:-1]}…"]
+    lines += ["    Middle Easte", ""]
+    paragraphs = [" ".join(sentence(rng, rng.randint(12, 16)) for _ in range(5)) for _ in range(12)]
+    paragraphs[-1] = paragraphs[-1][:-1] + "…"
+    for paragraph in paragraphs:
+        lines += [paragraph, ""]
+    if start is None:
+        start = datetime(2017, 12, 28, 23, 59) - timedelta(
+            minutes=(number * headlines * 3) % 400_000
+        )
+    year, moment = start.year, max(start, datetime(start.year, 1, 2))
+    for position in range(1, headlines + 1):
+        label = rng.choice(LABELS)
+        headline = f"{sentence(rng, rng.randint(7, 12))[:-1]} #{number}.{position}"
+        lines += [f"  {position}. {headline} - {label}", f"    {moment:%m.%d / %H:%M}"]
+        summary = " ".join(sentence(rng) for _ in range(2))
+        if position == 1 or rng.random() < 0.5:
+            summary += f" © {rng.choice(OUTLETS)} {year}. All Rights Reserved."
+        else:
+            summary = summary[:-1] + "…"
+        lines += [f"    {chunk}" for chunk in textwrap.wrap(summary, 100)]
+        moment = max(moment - timedelta(minutes=rng.randint(1, 5)), datetime(year, 1, 1))
+    return "\n".join(lines) + "\n"
+
+
+def worst_parse_bytes(size):
+    """About ``size`` bytes of the slowest dump per byte known: headlines as short as they go.
+
+    Of the adversarial shapes of tests/test_parser_linear.py, all linear, this
+    one does the most work per byte: a headline and its time line every ~28 bytes.
+    """
+    parts, total = [], 0
+    while total < size:
+        parts.append(f"  {len(parts) + 1}. T\n    03.28 / 21:10\n")
+        total += len(parts[-1])
+    return "".join(parts).encode()

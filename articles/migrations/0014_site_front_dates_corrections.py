@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0018_batches'),
+        ('articles', '0013_expiry_version'),
     ]
 
     operations = [

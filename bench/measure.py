@@ -1,0 +1,143 @@
+"""In-process measurements: import against raw bulk_create, parse against read, queries per page."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from headlines.models import Headline, fingerprint, title_key
+from newsroom.dumps import parse_dump
+from newsroom.ingest import Status, dump_ingest
+
+from .corpus import bench_dump_text, worst_parse_bytes
+
+
+@dataclass
+class Timed:
+    count: int  # dumps, or runs
+    units: int  # headlines, or bytes
+    seconds: float
+    per_item: list = field(default_factory=list)  # seconds per dump
+    failures: int = 0
+    queries: int = 0  # per dump
+
+    def rate(self):
+        return self.units / self.seconds
+
+
+def headline_rows(parsed, zone):
+    """The Headline objects a raw bulk_create writes for one parsed dump (fingerprints made)."""
+    rows = []
+    for item in parsed.headlines:
+        published = timezone.make_aware(item.published_at, zone) if item.published_at else None
+        rows.append(
+            Headline(
+                title=item.title[:500],
+                title_key=title_key(item.title),
+                fingerprint=fingerprint(item.title, published),
+                summary=item.summary or "",
+                summary_truncated=item.summary_truncated,
+                published_at=published,
+                time_label=item.time_label or "",
+                region_label=item.region_label or "",
+                credit=item.credit or "",
+            )
+        )
+    return rows
+
+
+def measure_import(*, dumps, per_dump):
+    """``{"ingest": Timed, "raw": Timed}``: the ingest service against raw bulk_create.
+
+    Raw runs first, one transaction per dump that is rolled back after its
+    clock stops, so the ingest then starts on the same empty tables. One
+    dump is ingested first, unmeasured, to pay first-use costs.
+    """
+    from django.test.utils import CaptureQueriesContext
+
+    texts = [bench_dump_text(n, headlines=per_dump) for n in range(dumps + 1)]
+    dump_ingest(data=texts.pop(0).encode(), filename="bench-warmup.txt")
+    zone = timezone.get_default_timezone()
+    parsed = [parse_dump(text) for text in texts]
+    total = sum(len(p.headlines) for p in parsed)
+
+    raw = []
+    for item in parsed:
+        rows = headline_rows(item, zone)
+        with transaction.atomic():
+            begin = time.perf_counter()
+            Headline.objects.bulk_create(rows)
+            raw.append(time.perf_counter() - begin)
+            transaction.set_rollback(True)
+
+    times, failures, queries = [], 0, 0
+    for number, text in enumerate(texts, start=1):
+        begin = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            result = dump_ingest(data=text.encode(), filename=f"bench-{number:04d}.txt")
+        times.append(time.perf_counter() - begin)
+        queries = max(queries, len(captured))
+        failures += result.status != Status.IMPORTED
+    return {
+        "raw": Timed(len(raw), total, sum(raw), raw),
+        "ingest": Timed(len(times), total, sum(times), times, failures, queries),
+    }
+
+
+def repeat(function, *, seconds=1.0, at_least=3):
+    """Median wall time of ``function()`` over at least ``at_least`` runs and ``seconds``."""
+    times = []
+    started = time.perf_counter()
+    while len(times) < at_least or time.perf_counter() - started < seconds:
+        begin = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - begin)
+    times.sort()
+    return times[len(times) // 2], len(times)
+
+
+def measure_parse(tmp, *, headlines, seconds=1.0):
+    """parse_dump on one big dump file against reading and decoding it; the worst shape too."""
+    path = Path(tmp) / "big-dump.txt"
+    path.write_text(bench_dump_text(0, headlines=headlines), encoding="utf-8")
+    size = path.stat().st_size
+    warnings = len(parse_dump(path.read_bytes()).warnings)
+    parse_time, parse_runs = repeat(lambda: parse_dump(path.read_bytes()), seconds=seconds)
+    read_time, read_runs = repeat(
+        lambda: path.read_bytes().decode("utf-8"), seconds=seconds, at_least=20
+    )
+    worst = worst_parse_bytes(size)
+    worst_time, worst_runs = repeat(lambda: parse_dump(worst), seconds=seconds)
+    return {
+        "parse": Timed(parse_runs, size, parse_time, failures=warnings),
+        "read": Timed(read_runs, size, read_time),
+        "worst": Timed(worst_runs, len(worst), worst_time),
+    }
+
+
+def count_queries(paths, *, client=None):
+    """``{path: (status, queries)}`` of one request each, cache off, after one unmeasured GET."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    found = {}
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+        STORAGES=storages,
+        ALLOWED_HOSTS=["testserver"],
+        SECURE_SSL_REDIRECT=False,
+    ):
+        client = client or Client(raise_request_exception=False)
+        for path in paths:
+            client.get(path)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            found[path] = (response.status_code, len(queries))
+    return found
