@@ -21,6 +21,7 @@ HOME_POOL = 40
 HOME_SECONDARY = 4
 HOME_SECTIONS = 3
 HOME_SECTION_ARTICLES = 3
+HOME_SECTION_MIN = 2  # a section of one story looks like a mistake
 
 
 def home(request):
@@ -64,7 +65,7 @@ def front_sections(articles):
                 for article in articles
                 if article.pk not in used and tag.pk in {t.pk for t in getattr(article, attr)}
             ][:HOME_SECTION_ARTICLES]
-            if members:
+            if len(members) >= HOME_SECTION_MIN:
                 used.update(a.pk for a in members)
                 sections.append((kind, tag, members))
                 chosen += 1

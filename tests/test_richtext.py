@@ -111,7 +111,7 @@ def test_a_hostile_body_posted_in_the_admin_is_stored_and_shown_clean(client, ed
     Article.objects.filter(pk=article.pk).update(body=HOSTILE)
     client.logout()
     page = client.get(article.get_absolute_url()).content.decode()
-    prose = page.split('<div class="prose"')[1].split("</div>")[0]
+    prose = page.split('<div class="prose" dir="auto">')[1].split("</div>")[0]
     assert "<strong>bold</strong>" in prose
     for gone in ("<script", "javascript:", "onerror", "onclick", "style=", "<iframe"):
         assert gone not in prose.lower()
