@@ -69,6 +69,10 @@ class Source(models.Model):
         blank=True,
         help_text="What readers see beside its headlines (“Gulf News”); empty: the name.",
     )
+    # Kept by sources_recount (ingest, merges, headline edits): the Source list
+    # reads them instead of aggregating every headline of every source per view.
+    headline_count = models.PositiveIntegerField("headlines", default=0, editable=False)
+    last_seen_at = models.DateTimeField("last seen", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "source"

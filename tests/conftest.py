@@ -97,3 +97,11 @@ def reporter(db, django_user_model):
     user = django_user_model.objects.create_user("rep", password="pw-rep-12345", is_staff=True)
     user.groups.add(reporters_group())
     return user
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_process_state():
+    """The page cache's per-process copies do not outlive a test (tests clear the cache)."""
+    from newsroom.cache import forget_local
+
+    forget_local()
