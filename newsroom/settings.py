@@ -98,10 +98,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Page-cache hits are answered here, before the sessions/auth/CSRF they do not
+    # need; first, so that the pages it stores carry every header the others add.
+    "newsroom.cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Page-cache hits are answered here, before the sessions/auth/CSRF they do not need.
-    "newsroom.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -71,8 +71,8 @@ def test_the_sample_article_page_shows_title_dek_body_cut_note_and_tags(client, 
         in html
     )
     assert f"{escape(expected['dek'])}…</p>" in html
-    prose = between(html, '<div class="prose">', "</div>")
-    paragraphs = re.findall(r'<p dir="auto">(.*?)</p>', prose, re.S)
+    prose = between(html, '<div class="prose" dir="auto">', "</div>")
+    paragraphs = re.findall(r"<p>(.*?)</p>", prose, re.S)
     assert len(paragraphs) == len(expected["paragraphs"]) == 11
     for shown, wanted in zip(paragraphs[:-1], expected["paragraphs"][:-1], strict=True):
         assert unescape(shown) == wanted
@@ -165,7 +165,7 @@ def test_the_cut_note_links_to_the_source_when_its_url_is_known(client, db):
         source_url="https://www.al-monitor.com/cut",
     )
     html = client.get("/articles/cut/").content.decode()
-    assert '<p dir="auto">Two…</p>' in html
+    assert "<p>Two…</p>" in html
     assert (
         'continues at <a href="https://www.al-monitor.com/cut" rel="noopener">Al-Monitor</a>'
         in html

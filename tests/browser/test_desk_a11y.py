@@ -150,6 +150,12 @@ def test_the_policy_is_productions():
         assert "'unsafe-inline'" not in directives[directive]
         assert "'unsafe-eval'" not in directives.get(directive, [])
         assert "*" not in directives[directive]
+    # The rich-text editor's import map runs by the request's nonce and its one
+    # <style> by its hash (tests/test_richtext.py): still no 'unsafe-inline'.
+    from csp.constants import NONCE
+
+    assert directives["script-src"] == ["'self'", NONCE]
+    assert directives["style-src"] == ["'self'", settings.EDITOR_STYLE_HASH]
 
 
 @pytest.mark.django_db(transaction=True)
