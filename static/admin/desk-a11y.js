@@ -59,7 +59,8 @@
     }
 
     function nameAll() {
-        document.querySelectorAll('select.admin-autocomplete').forEach(nameSelect2);
+        // Every select select2 has taken over (autocomplete fields, tag names).
+        document.querySelectorAll('select.select2-hidden-accessible').forEach(nameSelect2);
     }
 
     // After the admin's autocomplete.js has built the boxes (on DOM ready), and
@@ -67,7 +68,11 @@
     // jQuery runs ready handlers in order and this deferred file comes after
     // autocomplete.js, so this one runs after it; "load" may come earlier.
     if (window.django && window.django.jQuery) {
-        window.django.jQuery(() => setTimeout(nameAll));
+        const $ = window.django.jQuery;
+        $(() => setTimeout(nameAll));
+        // A multiple select2 redraws its search field as names are added or removed.
+        $(document).on('change select2:select select2:unselect', 'select.select2-hidden-accessible',
+            (event) => setTimeout(() => nameSelect2(event.target)));
     }
     window.addEventListener('load', nameAll);
     document.addEventListener('DOMContentLoaded', nameEditors);
