@@ -464,7 +464,7 @@ class ArticleAdminForm(forms.ModelForm):
             self.stored_image = None
 
 
-class CorrectionInline(admin.TabularInline):
+class CorrectionInline(AccessibleInlineMixin, admin.TabularInline):
     """Corrections are published by ``correction_add``; a published one is not rewritten."""
 
     model = Correction
@@ -566,7 +566,7 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("region_tags", "topic_tags")
+        return super().get_queryset(request).prefetch_related("region_tags")  # the list's column
 
     def save_model(self, request, obj, form, change):
         if self.pending_save(request, obj, form, change):  # a reporter on a live article
@@ -647,10 +647,6 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
     @admin.display(description="regions")
     def regions(self, article):
         return short(", ".join(tag.name for tag in article.region_tags.all()), 40)
-
-    @admin.display(description="topics")
-    def topics(self, article):
-        return ", ".join(tag.name for tag in article.topic_tags.all())
 
     @admin.action(
         description="Publish selected articles (a future publish time schedules them)",

@@ -111,8 +111,9 @@ def stale_sources(*, reference, limit=10):
     date): the outlet may have stopped, or its credit changed form."""
     if reference is None:
         return []
+    # last_seen_at is kept on the row (articles.services.sources_recount).
     return list(
-        Source.objects.annotate(last_seen=Max("headlines__published_at"))
-        .filter(last_seen__lt=reference - STALE_AFTER)
-        .order_by("last_seen", "pk")[:limit]
+        Source.objects.filter(last_seen_at__lt=reference - STALE_AFTER).order_by(
+            "last_seen_at", "pk"
+        )[:limit]
     )
