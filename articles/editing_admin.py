@@ -237,6 +237,9 @@ class EditingAdminMixin:
         args_ = [obj.pk] if obj is not None and obj.pk else []
         context["preview_url"] = reverse("admin:articles_article_preview", args=args_)
         if obj is not None and obj.pk:
+            if request.method == "GET" and request.GET.get("restore") == "1":
+                # The bound copy was applied to ``obj`` in memory: name the saved one.
+                context["original"] = obj = Article.objects.get(pk=obj.pk)
             context["aids"] = {
                 "autosave_url": reverse("admin:articles_article_autosave", args=[obj.pk]),
                 "presence_url": reverse("admin:articles_article_presence", args=[obj.pk]),

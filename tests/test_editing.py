@@ -243,6 +243,7 @@ def test_autosave_keeps_one_working_copy_that_is_no_revision_and_offers_to_resto
     form = restored.context["adminform"].form
     assert form["title"].value() == "Half-typed title"
     assert "are in the form below, not saved yet" in restored.content.decode()
+    assert restored.context["original"].title == "Bridge closes"  # the breadcrumb: saved
     live_article.refresh_from_db()
     assert live_article.title == "Bridge closes"
 
