@@ -14,9 +14,10 @@ import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Max, OuterRef, Subquery, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import slugify
+from reversion.revisions import _get_options as _reversion_options
 from taggit.models import ItemBase
 
 from .images import lead_image_delete
@@ -42,6 +43,24 @@ def unique_slug(text, *, prefix):
     return slug or f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
+def sources_recount(*, source_ids):
+    """Refresh the headline count and last-seen time of these sources: one UPDATE.
+
+    Counted from the rows, not incremented, so it is exact whatever ran before
+    (a retried import, a merge, a deleted headline).
+    """
+    ids = {pk for pk in source_ids if pk is not None}
+    if not ids:
+        return
+    same = Source.objects.filter(pk=OuterRef("pk")).order_by()
+    Source.objects.filter(pk__in=ids).update(
+        headline_count=Subquery(same.annotate(n=Count("headlines")).values("n")[:1]),
+        last_seen_at=Subquery(
+            same.annotate(last=Max("headlines__published_at")).values("last")[:1]
+        ),
+    )
+
+
 def sources_resolve(*, names):
     """Map each credited name to its Source, creating Sources for new names.
 
@@ -63,9 +82,11 @@ def sources_resolve(*, names):
             wanted[key] = spelling
     if not wanted:
         return {}, 0
-    found = dict(
-        SourceAlias.objects.filter(normalized__in=wanted).values_list("normalized", "source")
-    )
+    # Aliases with their sources in one query per lookup (no in_bulk after).
+    found = {
+        alias.normalized: alias.source
+        for alias in SourceAlias.objects.filter(normalized__in=wanted).select_related("source")
+    }
     missing = {key: name for key, name in wanted.items() if key not in found}
     created = 0
     if missing:
@@ -87,10 +108,10 @@ def sources_resolve(*, names):
             ignore_conflicts=True,
         )
         found.update(
-            SourceAlias.objects.filter(normalized__in=missing).values_list("normalized", "source")
+            (alias.normalized, alias.source)
+            for alias in SourceAlias.objects.filter(normalized__in=missing).select_related("source")
         )
-    sources = Source.objects.in_bulk(set(found.values()))
-    return {name: sources[found[key]] for name, key in keys.items()}, created
+    return {name: found[key] for name, key in keys.items()}, created
 
 
 @transaction.atomic
@@ -109,6 +130,7 @@ def source_merge(*, keep, merge, user=None):
         keep.homepage_url = merge.homepage_url
         keep.save(update_fields=["homepage_url"])
     merge.delete()
+    sources_recount(source_ids=[keep.pk])
     public_changed(sender=Source)
     return keep
 
@@ -385,7 +407,11 @@ def revisions_add(objects, *, comment):
 
     The object's History page lists revisions (compare, restore), with ``comment``.
     """
-    if reversion.is_active():
+    objects = list(objects)
+    if reversion.is_active() and objects:
+        # What the revision follows (the admin's inlines), fetched in one query, not per row.
+        follow = _reversion_options(type(objects[0])).follow
+        prefetch_related_objects(objects, *follow)
         for obj in objects:
             reversion.add_to_revision(obj)
         reversion.set_comment(comment)

@@ -8,16 +8,18 @@ keyset ("newer / older") pagination on ``(published_at, id)``.
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, When
+from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, RegionTag, Source, TopicTag, live_q
 
-from .models import Headline
+from .models import Headline, HeadlineRegion
 
 PAGE_SIZE = 50
 ARTICLE_PAGE_SIZE = 20
@@ -169,8 +171,85 @@ def sidebar_headlines(*, limit=None):
         | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
         | Q(**same_rank, pk__lt=OuterRef("pk"))
     )
-    headlines = public_headlines().filter(~Exists(better_copy)).order_by("-pinned", *LIST_ORDER)
-    return _with_primary_region(list(headlines[:limit]))
+    rows = (
+        public_headlines()
+        .filter(~Exists(better_copy))
+        .order_by("-pinned", *LIST_ORDER)
+        .prefetch_related(None)
+        .values(*SIDEBAR_FIELDS)[:limit]
+    )
+    headlines = [SidebarRow(**row) for row in rows]
+    _attach_regions(headlines)
+    return _with_primary_region(headlines)
+
+
+# What a sidebar row prints, and no more: plain values, no model instances.
+SIDEBAR_FIELDS = (
+    "id",
+    "title",
+    "summary",
+    "summary_truncated",
+    "published_at",
+    "region_label",
+    "credit",
+    "url",
+    "pinned",
+    "story_id",
+    "story_outlets",
+    "article_slug",
+    "source_id",
+    "source__name",
+    "source__slug",
+)
+
+
+class SidebarRow(SimpleNamespace):
+    """One sidebar headline, with the attributes the headline template reads."""
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def _attach_regions(headlines):
+    """Region tags of ``headlines`` in one plain query, and URLs made without ``reverse``.
+
+    Every page shows the sidebar, so its rows are built lean: one values
+    query for the tags, one ``reverse`` per kind of link, not one per row.
+    (taggit's prefetch would build a queryset per row.)
+    """
+    region_url = _url_maker("region-detail")
+    source_url = _url_maker("source-detail")
+    tags = {headline.id: [] for headline in headlines}
+    rows = HeadlineRegion.objects.filter(content_object_id__in=list(tags)).values_list(
+        "content_object_id", "tag_id", "tag__name", "tag__slug"
+    )
+    for headline_id, pk, name, slug in rows:
+        tags[headline_id].append(
+            SimpleNamespace(pk=pk, name=name, slug=slug, get_absolute_url=region_url(slug))
+        )
+    for headline in headlines:
+        headline.region_tags = _Tags(tags[headline.id])
+        headline.source = None
+        if headline.source_id is not None:
+            slug = headline.source__slug
+            headline.source = SimpleNamespace(
+                pk=headline.source_id,
+                name=headline.source__name,
+                slug=slug,
+                get_absolute_url=source_url(slug),
+            )
+
+
+class _Tags(list):
+    def all(self):
+        return self
+
+
+def _url_maker(name):
+    marker = "__slug__"
+    prefix, suffix = reverse(name, kwargs={"slug": marker}).split(marker)
+    return lambda slug: f"{prefix}{slug}{suffix}"
 
 
 def story_headlines(story, *, before=None, after=None):

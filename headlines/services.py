@@ -16,6 +16,7 @@ from articles.services import (
     history_record,
     public_changed,
     revisions_add,
+    sources_recount,
     tags_add,
 )
 
@@ -438,7 +439,10 @@ def headline_save(*, headline, user, fields=(), created=False):
     """Save a headline from its change form or a list edit (Visible, Pinned)."""
     if not created:
         edits_mark(objects=[headline], fields=fields)
+    before = Headline.objects.filter(pk=headline.pk).values_list("source_id", flat=True).first()
     headline.save()
+    if created or before != headline.source_id:
+        sources_recount(source_ids=[before, headline.source_id])
     public_changed(sender=Headline)
     return headline
 
@@ -504,9 +508,13 @@ def headlines_tag(*, headlines, user, regions=(), topics=()):
 
 @transaction.atomic
 def headlines_set_source(*, headlines, user, source):
-    return _headlines_set(
+    headlines = list(headlines)
+    before = {headline.source_id for headline in headlines}
+    done = _headlines_set(
         headlines=headlines, user=user, message=f"Source set to “{source}”.", source=source
     )
+    sources_recount(source_ids=before | {getattr(source, "pk", None)})
+    return done
 
 
 @transaction.atomic
@@ -514,5 +522,6 @@ def headlines_delete(*, headlines, user):
     headlines = list(headlines)
     history_record(user=user, objects=headlines, message="Deleted.", flag=DELETION)
     Headline.objects.filter(pk__in=[h.pk for h in headlines]).delete()
+    sources_recount(source_ids={h.source_id for h in headlines})
     public_changed(sender=Headline)
     return len(headlines)

@@ -29,7 +29,7 @@ class NewsroomConfig(AppConfig):
             Story,
         )
 
-        from .cache import content_changed, headlines_changed
+        from .cache import content_changed, headlines_changed, services_changed
 
         # Headline rows bump only the headlines version (what an import writes),
         # so the article pages stay cached through imports; the rest bump both.
@@ -59,4 +59,4 @@ class NewsroomConfig(AppConfig):
         # Services send our own signal after bulk writes, which send no model signal.
         from articles.signals import public_content_changed
 
-        public_content_changed.connect(content_changed, dispatch_uid="page-cache:services")
+        public_content_changed.connect(services_changed, dispatch_uid="page-cache:services")

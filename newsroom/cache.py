@@ -23,7 +23,7 @@ view wrapper, which never serves nor stores a signed-in page.
 
 Scheduled articles become live, and expiring ones are taken down, by the
 clock, not by a write, so no page or sidebar is kept past the next scheduled
-publish or expiry time: the article appears and goes on time with no cron job. Browsers get
+publish or expiry time. Browsers get
 ``Cache-Control: public`` with a short max-age, ``Last-Modified`` and an
 ``ETag`` (304 on a match).
 
@@ -45,7 +45,8 @@ import math
 import re
 import time
 from datetime import UTC, datetime
-from functools import wraps
+from email.utils import parsedate_to_datetime
+from functools import lru_cache, wraps
 from importlib import import_module
 
 from django.conf import settings
@@ -85,6 +86,45 @@ def _fresh_version():
 
 
 _held = {"at": -math.inf, "versions": None}
+# Stored pages and sidebars are immutable under their versioned keys, so each
+# process keeps the ones it served: a hit then costs no cache round trip at all.
+_local = {}
+LOCAL_ENTRIES = 256
+
+
+def forget_local():
+    """Drop what this process holds (held versions, pages): for tests that clear the cache."""
+    _held["at"] = -math.inf
+    _local.clear()
+    _aliases.clear()
+
+
+def _local_cache():
+    return "dummy" not in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def _get_many(keys):
+    """``cache.get_many`` through this process's copies: one round trip for what it lacks."""
+    found = {key: _local[key] for key in keys if key in _local}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        fetched = cache.get_many(missing)
+        _remember(fetched)
+        found.update(fetched)
+    return found
+
+
+def _set(key, entry, timeout):
+    cache.set(key, entry, timeout=timeout)
+    _remember({key: entry})
+
+
+def _remember(entries):
+    if not entries or not _local_cache():
+        return
+    if len(_local) + len(entries) > LOCAL_ENTRIES:
+        _local.clear()  # versions moved on: what is held is mostly unreachable now
+    _local.update(entries)
 
 
 def versions(*, hold=False):
@@ -134,6 +174,13 @@ def content_changed(sender, **kwargs):
     if kwargs.get("created") and getattr(instance, "is_live", True) is False:
         return  # a new draft (an import's article) is on no public page
     changed(EVERYTHING)
+
+
+def services_changed(sender, **kwargs):
+    """Receiver of the services' own signal (bulk writes): by what they wrote."""
+    from headlines.models import Headline, Story
+
+    changed(("headlines",) if sender in (Headline, Story) else EVERYTHING)
 
 
 def headlines_changed(sender, **kwargs):
@@ -250,7 +297,7 @@ def _render_sidebar_entry(found, limit, now):
     keep = _keep_seconds(found["content"], now)
     entry = (now + keep, html, hashlib.md5(html, usedforsecurity=False).hexdigest()[:12], now)
     if keep >= 1:
-        cache.set(_sidebar_key(found, limit), entry, timeout=math.ceil(keep))
+        _set(_sidebar_key(found, limit), entry, timeout=math.ceil(keep))
     return entry
 
 
@@ -261,8 +308,14 @@ def _page_key(request, query, found, lists):
     # request.scheme honours SECURE_PROXY_SSL_HEADER: an http and an https
     # reader never share a page (robots.txt and canonical links name the scheme).
     where = f"{request.scheme}://{request.get_host()}{request.path}?{query.urlencode()}"
+    where = hashlib.sha256(where.encode()).hexdigest()
+    raw = request.environ.get("newsroom.raw_key")  # set by page_cache_wsgi, before Django
+    if raw is not None and _local_cache():
+        if len(_aliases) >= ALIASES:
+            _aliases.clear()
+        _aliases[raw] = (where, lists)
     stamp = ":".join(str(found[kind]) for kind in lists)
-    return f"page:{stamp}:{hashlib.sha256(where.encode()).hexdigest()}"
+    return f"page:{stamp}:{where}"
 
 
 def _render_seeing(view, request, query, args, kwargs):
@@ -292,8 +345,8 @@ def _storable(response):
     )
 
 
-def _assemble(request, entry, sidebars, now):
-    """The response of a stored page with its sidebars spliced in (ETag from stored hashes)."""
+def _pieces(entry, sidebars, now):
+    """``(body, headers)`` of a stored page, its sidebars spliced in, ETag from stored hashes."""
     expires_at, status, headers, parts, digest, stored_at = entry
     body, etag, modified = [], [digest], stored_at
     for index, part in enumerate(parts):
@@ -304,14 +357,93 @@ def _assemble(request, entry, sidebars, now):
         body.append(side[1])
         etag.append(side[2])
         expires_at, modified = min(expires_at, side[0]), max(modified, side[3])
-    response = HttpResponse(b"".join(body), status=status, headers=headers)
-    response["ETag"] = f'"{"".join(etag)}"'
-    response["Last-Modified"] = http_date(modified)
     max_age = max(0, math.floor(min(expires_at - now, browser_seconds())))
-    response["Cache-Control"] = f"public, max-age={max_age}"
+    body = b"".join(body)
+    return body, [
+        *headers,
+        ("Content-Length", str(len(body))),
+        ("ETag", f'"{"".join(etag)}"'),
+        ("Last-Modified", _http_date(math.floor(modified))),
+        ("Cache-Control", f"public, max-age={max_age}"),
+    ]
+
+
+@lru_cache(maxsize=64)
+def _http_date(seconds):
+    return http_date(seconds)
+
+
+def _assemble(request, entry, sidebars, now):
+    """The stored page as a response (or a 304 when the browser has it)."""
+    body, headers = _pieces(entry, sidebars, now)
+    response = HttpResponse(body, status=entry[1], headers=headers)
+    modified = parsedate_to_datetime(response["Last-Modified"]).timestamp()
     return get_conditional_response(
-        request, etag=response["ETag"], last_modified=math.floor(modified), response=response
+        request, etag=response["ETag"], last_modified=int(modified), response=response
     )
+
+
+def _raw_key(environ):
+    """Everything of a request that its page key is made from, unparsed (see page_cache_wsgi)."""
+    get = environ.get
+    return (
+        get("wsgi.url_scheme"),
+        get("HTTP_X_FORWARDED_PROTO"),
+        get("HTTP_HOST"),
+        get("HTTP_X_FORWARDED_HOST"),
+        get("SERVER_NAME"),
+        get("SERVER_PORT"),
+        get("SCRIPT_NAME"),
+        get("PATH_INFO"),
+        get("QUERY_STRING"),
+    )
+
+
+# A raw request seen by Django -> (where, lists) of its page: the WSGI fast path
+# below answers the same raw request again without parsing it.
+_aliases = {}
+ALIASES = 4096
+
+
+def page_cache_wsgi(application):
+    """Answer hits this process holds before Django builds a request at all.
+
+    Only a plain GET that Django has already keyed (same scheme, host, path and
+    query string, byte for byte), with no session or messages cookie and no
+    conditional header; everything else goes to ``application``, where
+    :class:`PageCacheMiddleware` does the full work. The headers are the ones
+    stored with the page, so a hit looks exactly like the page it copies.
+    """
+    session_cookie = None
+
+    def fast(environ, start_response):
+        nonlocal session_cookie
+        raw = environ["newsroom.raw_key"] = _raw_key(environ)  # Django rewrites some of these
+        alias = _aliases.get(raw) if environ.get("REQUEST_METHOD") == "GET" else None
+        if alias is not None and "HTTP_IF_NONE_MATCH" not in environ:
+            if session_cookie is None:
+                session_cookie = f"{settings.SESSION_COOKIE_NAME}="
+            cookies = environ.get("HTTP_COOKIE", "")
+            if session_cookie not in cookies and "messages=" not in cookies:
+                if "HTTP_IF_MODIFIED_SINCE" not in environ:
+                    found = versions(hold=True)
+                    stamp = ":".join(str(found[kind]) for kind in alias[1])
+                    entry = _local.get(f"page:{stamp}:{alias[0]}")
+                    now = timezone.now().timestamp()
+                    if entry is not None and now < entry[0]:
+                        sidebars = {}
+                        for limit in entry[3][1::2]:
+                            side = _local.get(_sidebar_key(found, limit))
+                            if side is None or now >= side[0]:
+                                break
+                            sidebars[limit] = side
+                        else:
+                            body, headers = _pieces(entry, sidebars, now)
+                            start_response("200 OK", headers)
+                            return [body]
+        return application(environ, start_response)
+
+    return fast
 
 
 def _sidebars(found, parts, now, fetched=None):
@@ -321,7 +453,7 @@ def _sidebars(found, parts, now, fetched=None):
     wanted = [_sidebar_key(found, limit) for limit in limits]
     wanted = [key for key in wanted if key not in fetched]
     if wanted:
-        fetched.update(cache.get_many(wanted))
+        fetched.update(_get_many(wanted))
     entries = {}
     for limit in limits:
         entry = fetched.get(_sidebar_key(found, limit))
@@ -341,7 +473,7 @@ def cached_page(request, *, params, lists):
     query = declared_query(request, params)
     key = _page_key(request, query, found, lists)
     usual = _sidebar_key(found, None)
-    fetched = cache.get_many([key, usual])  # one round trip for the usual page
+    fetched = _get_many([key, usual])  # at most one round trip for the usual page
     entry = fetched.pop(key, None)
     if entry is None or now >= entry[0]:
         request.page_cache_store = (key, found, now)
@@ -363,7 +495,7 @@ def store_page(request, response):
     headers = [(name, value) for name, value in response.items() if name.lower() not in skip]
     entry = (now + keep, response.status_code, headers, parts, digest, now)
     if keep >= 1:
-        cache.set(key, entry, timeout=math.ceil(keep))
+        _set(key, entry, timeout=math.ceil(keep))
     return _assemble(request, entry, _sidebars(found, parts, now), now)
 
 
@@ -426,6 +558,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _local_cache():  # DummyCache: nothing is kept, so render as if uncached
+            return self.get_response(request)
         request.page_cache_middleware = True
         if request.method in ("GET", "HEAD") and not self._personal(request):
             try:

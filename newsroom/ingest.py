@@ -30,6 +30,7 @@ from articles.models import (
 )
 from articles.richtext import paragraphs_html
 from articles.services import (
+    sources_recount,
     sources_resolve,
     suggest_regions,
     suggest_topics,
@@ -515,6 +516,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     story_assign(headlines=new_rows)
     Headline.objects.bulk_create(new_rows, ignore_conflicts=True)
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    previous_sources = {headline.source_id for headline in rows.values()}
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
         if key not in existing:
@@ -554,6 +556,8 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         ignore_conflicts=True,
     )
     headlines = list(rows.values())
+    # Every source a row of this dump has now or had before it: their counts moved.
+    sources_recount(source_ids={h.source_id for h in headlines} | previous_sources)
     _tag(
         headlines,
         {rows[key].pk: names for key, names in regions.items()},

@@ -98,10 +98,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Page-cache hits are answered here, before the sessions/auth/CSRF they do not
+    # need; first, so that the pages it stores carry every header the others add.
+    "newsroom.cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Page-cache hits are answered here, before the sessions/auth/CSRF they do not need.
-    "newsroom.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,8 +118,9 @@ MIDDLEWARE = [
 # Django 5.2's admin has no inline script or style, so it needs no nonce or hash.
 # Its unlabelled inputs are named server-side (aria-label via widget attrs,
 # articles/admin_a11y.py) and its CSS fixes are static/admin/newsroom.css; the one
-# script is static/admin/desk-a11y.js, because select2 builds its markup in the
-# browser and only a script can name it. tests/browser/test_desk_a11y.py checks it.
+# script is static/admin/desk-a11y.js, because select2 and the rich-text editor
+# build their markup in the browser and only a script can name it (a static
+# file: no nonce needed). tests/browser/test_desk_a11y.py checks every desk page.
 # The rich-text editor is the exception: its import map (an inline script) is
 # allowed by its nonce and TipTap's base CSS (an inline style) by its hash
 # (tests/test_richtext.py recomputes it from the installed editor.js).

@@ -319,3 +319,26 @@ def test_the_batch_page_needs_batch_permission(client, django_user_model, transa
                            {"action": "cancel"})  # fmt: skip
     assert response.status_code == 403
     assert batch_progress(batch)["queued"] == 1
+
+
+@pytest.mark.django_db
+def test_batch_pages_take_a_fixed_number_of_queries(client, editor, django_assert_max_num_queries):
+    dumps = [(f"{n}.txt", desk_dump(n)) for n in range(40)]
+    batch = batch_create(dumps=dumps + [(f"bad{n}.txt", BAD + bytes([65 + n])) for n in range(5)])
+    Dump.objects.filter(filename__startswith="bad").update(
+        status=Dump.Status.FAILED, error="not a page dump", error_line=1
+    )
+    client.force_login(editor)
+    for url in (
+        reverse("admin:articles_batch_progress", args=[batch.pk]),
+        reverse("admin:articles_batch_change", args=[batch.pk]),
+        reverse("admin:articles_batch_changelist"),
+    ):
+        with django_assert_max_num_queries(12):
+            response = client.get(url)
+        assert response.status_code == 200
+    page = response.content.decode()
+    assert '<td class="field-failed">5</td>' in page
+    assert '<td class="field-remaining">40</td>' in page
+    figures = client.get(reverse("admin:articles_batch_progress", args=[batch.pk])).json()
+    assert len(figures["failed_list"]) == 5 and figures["remaining"] == 40

@@ -25,6 +25,39 @@
         }
     }
 
+    // The rich-text editor (django-prose-editor) hides its <textarea> and edits a
+    // contenteditable box it builds in its place: that box takes the label too.
+    const EDITORS = 'textarea[data-django-prose-editor-default], ' +
+        'textarea[data-django-prose-editor-configurable], textarea[data-django-prose-editor]';
+
+    function nameEditor(textarea) {
+        const label = textarea.id && document.querySelector(`label[for="${textarea.id}"]`);
+        const box = textarea.closest('.prose-editor');
+        const editable = box && box.querySelector('[contenteditable]');
+        if (!label || !editable) {
+            return false;
+        }
+        if (!label.id) {
+            label.id = `${textarea.id}_label`;
+        }
+        editable.setAttribute('aria-labelledby', label.id);
+        return true;
+    }
+
+    function nameEditors() {
+        for (const textarea of document.querySelectorAll(EDITORS)) {
+            if (!nameEditor(textarea)) {
+                // Not built yet: name it when the editor wraps the textarea.
+                const watch = new MutationObserver(() => {
+                    if (nameEditor(textarea)) {
+                        watch.disconnect();
+                    }
+                });
+                watch.observe(textarea.closest('form') || document.body, {childList: true, subtree: true});
+            }
+        }
+    }
+
     function nameAll() {
         document.querySelectorAll('select.admin-autocomplete').forEach(nameSelect2);
     }
@@ -37,5 +70,6 @@
         window.django.jQuery(() => setTimeout(nameAll));
     }
     window.addEventListener('load', nameAll);
+    document.addEventListener('DOMContentLoaded', nameEditors);
     document.addEventListener('formset:added', () => setTimeout(nameAll));
 }
