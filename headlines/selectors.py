@@ -200,6 +200,7 @@ SIDEBAR_FIELDS = (
     "source_id",
     "source__name",
     "source__slug",
+    "source__short_name",
 )
 
 
@@ -236,6 +237,7 @@ def _attach_regions(headlines):
             headline.source = SimpleNamespace(
                 pk=headline.source_id,
                 name=headline.source__name,
+                display_name=headline.source__short_name or headline.source__name,
                 slug=slug,
                 get_absolute_url=source_url(slug),
             )

@@ -96,6 +96,12 @@ def test_the_sample_sidebar_lists_20_headlines_newest_first_as_printed(client, p
     assert titles == [escape(h["title"]) for h in EXPECTED["headlines"]]
     # Each item leads to its story page; the outlet is named, not its credit line.
     assert all(re.search(r'<h3[^>]*><a href="/stories/\d+/">', item) for item in items)
+    # ... a story page that lists every copy, each with its outlet's credit.
+    for item in items:
+        story_url = re.search(r'<h3[^>]*><a href="(/stories/\d+/)">', item)[1]
+        story = client.get(story_url).content.decode()
+        title = re.search(r"<h3[^>]*><a[^>]*>(.*?)</a></h3>", item, re.S)[1]
+        assert title in story.partition('class="headline-list"')[2]
     assert "All Rights Reserved" not in sidebar and "©" not in sidebar
     assert 'class="outlet" href="/sources/dar-al-sharq-press-printing-and-distribution/"' in sidebar
     assert "Pinned" not in sidebar
