@@ -380,7 +380,9 @@ class Bench:
                     )
         for page in found[small]:
             a, b = found[small][page], found[big][page]
-            growth = b.p99 / a.p99 if a.p99 else float("inf")
+            # No response in the whole run counts as unbounded growth, not as none.
+            done = a.requests - a.errors > 0 and b.requests - b.errors > 0
+            growth = b.p99 / a.p99 if done and a.p99 else float("inf")
             name = "article page, uncached" if page == "article" else f"changelist `{page}`"
             self.rows.append(
                 Row(
