@@ -225,7 +225,9 @@ IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_BYTES", str(10 * 1024 * 1024)))
 # their number and each one's size have their own limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * DUMP_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# A morning's folder of dumps selected at once on the ingest page (300 is usual);
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE go to temporary files, not memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 SIDEBAR_HEADLINES = int(os.environ.get("SIDEBAR_HEADLINES", "20"))
 

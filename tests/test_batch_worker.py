@@ -342,3 +342,14 @@ def test_batch_pages_take_a_fixed_number_of_queries(client, editor, django_asser
     assert '<td class="field-remaining">40</td>' in page
     figures = client.get(reverse("admin:articles_batch_progress", args=[batch.pk])).json()
     assert len(figures["failed_list"]) == 5 and figures["remaining"] == 40
+
+
+def test_a_folder_of_300_files_picked_at_once_becomes_one_batch(desk_client):
+    # The 6 a.m. folder selected in the file picker, not zipped first.
+    files = [SimpleUploadedFile(f"{n:03d}.txt", desk_dump(n)) for n in range(300)]
+    response = desk_client.post(
+        reverse("admin:articles_dump_ingest"), {"step": "preview", "files": files}
+    )
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    assert batch.dumps.filter(status=Dump.Status.QUEUED).count() == 300
