@@ -29,6 +29,10 @@ class XmlSafeRssFeed(Rss201rev2Feed):
     """RSS 2.0 that never fails on stored text: one control character in an old
     title used to take the whole feed down (Django refuses to write it)."""
 
+    # application/xml, not application/rss+xml: a browser renders only the former
+    # (through the feed's XSL, as a page); feed readers take either.
+    content_type = "application/xml; charset=utf-8"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*xml_safe(args), **{name: xml_safe(v) for name, v in kwargs.items()})
 

@@ -371,6 +371,18 @@ class Article(models.Model):
         db_index=True,
         help_text="Optional: from this time the article is gone from every public page.",
     )
+    review_state = models.CharField(
+        "review",
+        max_length=12,
+        blank=True,
+        default="",
+        editable=False,
+        choices=[
+            ("", "not in review"),
+            ("submitted", "awaiting review"),
+            ("sent_back", "sent back"),
+        ],
+    )
     # Optimistic locking: every save adds one; a form opened at an older
     # version is refused (articles/editing_admin.py), not silently applied.
     version = models.PositiveIntegerField("version", default=0, editable=False)
@@ -436,6 +448,8 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at", "id"], name="article_live_idx"),
         ]
+        # Editors publish; Reporters (articles/review.py) write and submit for review.
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
 
     def __str__(self):
         return self.title
@@ -604,3 +618,81 @@ class Batch(models.Model):
 
     def __str__(self):
         return self.name or f"batch {self.pk}"
+
+
+class ReviewEvent(models.Model):
+    """One transition of an article's review (articles/review.py): who, when, the note."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_events")
+    action = models.CharField("action", max_length=20)
+    state = models.CharField("review state after", max_length=12, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField("when", default=timezone.now)
+    note = models.TextField("note", blank=True)
+
+    class Meta:
+        verbose_name = "review event"
+        verbose_name_plural = "review events"
+        ordering = ["article", "at", "id"]
+
+    def __str__(self):
+        return f"{self.action} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PendingChange(models.Model):
+    """A reporter's changes to a live article, kept apart until an editor approves them."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="pending")
+    values = models.JSONField("changed fields and their new values", default=dict)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("updated", default=timezone.now)
+
+    class Meta:
+        verbose_name = "pending change"
+        verbose_name_plural = "pending changes"
+
+    def __str__(self):
+        return f"changes to {self.article} by {self.author}"
+
+
+class WorkingCopy(models.Model):
+    """An editor's autosaved form of an article: one per editor and article, replaced
+    each time, never public and not a revision (articles/editing.py)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="working_copies")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField("the form's fields as posted", default=dict)
+    version = models.PositiveIntegerField("article version it was typed on", default=0)
+    saved_at = models.DateTimeField("autosaved", default=timezone.now)
+
+    class Meta:
+        verbose_name = "working copy"
+        verbose_name_plural = "working copies"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="workingcopy_one_per_editor"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}'s working copy of {self.article}"
+
+
+class Presence(models.Model):
+    """Who has an article's form open: a heartbeat every few seconds (articles/editing.py)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField("last heartbeat", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "presence"
+        verbose_name_plural = "presences"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="presence_one_per_editor"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.article}"

@@ -45,6 +45,14 @@ _CLOSING_RUN = re.compile(r"((?:</[a-z0-9]+>\s*)+)$", re.IGNORECASE)
 def sanitize(value):
     """The body as it may be stored and shown; an empty editor is an empty string."""
     cleaned = _cleaner.clean(value or "").strip()
+    # Misnested markup (a heading inside a link inside a heading) can serialise
+    # to HTML that parses into another tree: clean until stable, so what is
+    # stored, shown and compared is the same. Two passes settle what was seen.
+    for _ in range(3):
+        again = _cleaner.clean(cleaned).strip()
+        if again == cleaned:
+            break
+        cleaned = again
     return "" if _EMPTY.match(cleaned) else cleaned
 
 

@@ -54,8 +54,6 @@ def tags_join(tags):
 class TagNamesWidget(forms.SelectMultiple):
     """Admin's select2 autocomplete over a vocabulary's names, new names allowed."""
 
-    media = AutocompleteMixin.media
-
     def __init__(self, tag_model, attrs=None):
         super().__init__(attrs)
         self.tag_model = tag_model
@@ -75,11 +73,20 @@ class TagNamesWidget(forms.SelectMultiple):
                 "data-placeholder": f"Type to find or add {meta.verbose_name_plural}",
                 "data-tags": "true",  # a name not in the vocabulary yet is a new tag
                 "data-token-separators": '[","]',
+                "data-width": "min(100%, 36em)",  # room for several names, none past a phone
                 "lang": self.i18n_name,
-                "class": f"{attrs.get('class', '')} admin-autocomplete".strip(),
+                "class": f"{attrs.get('class', '')} tag-names".strip(),
             }
         )
         return attrs
+
+    @property
+    def media(self):
+        # Admin's jQuery, select2 and its styles, then our few lines that start it
+        # (one list, so that merging with other widgets' media keeps that order).
+        admin_select2 = AutocompleteMixin.media.fget(self)
+        js = [*admin_select2._js, "admin/newsroom-tags.js"]
+        return forms.Media(js=js, css=admin_select2._css)
 
     def format_value(self, value):
         if isinstance(value, str):

@@ -21,6 +21,7 @@ HOME_POOL = 40
 HOME_SECONDARY = 4
 HOME_SECTIONS = 3
 HOME_SECTION_ARTICLES = 3
+HOME_SECTION_MIN = 2  # a section of one story looks like a mistake
 
 
 def home(request):
@@ -64,7 +65,7 @@ def front_sections(articles):
                 for article in articles
                 if article.pk not in used and tag.pk in {t.pk for t in getattr(article, attr)}
             ][:HOME_SECTION_ARTICLES]
-            if members:
+            if len(members) >= HOME_SECTION_MIN:
                 used.update(a.pk for a in members)
                 sections.append((kind, tag, members))
                 chosen += 1
@@ -108,6 +109,11 @@ def article_detail(request, slug):
     if preview and not request.user.has_perm("articles.view_article"):
         raise Http404("No article here.")
     regions, topics = article_tags(article)
+    return article_page(request, article, regions=regions, topics=topics, preview=preview)
+
+
+def article_page(request, article, *, regions, topics, preview, unsaved=False):
+    """The public article template for ``article`` (saved or not: the desk's preview)."""
     canonical = request.build_absolute_uri(article.get_absolute_url())
     image = request.build_absolute_uri(article.share_image_url) if article.lead_image else ""
     # One query more only for an article that has corrections.
@@ -118,7 +124,8 @@ def article_detail(request, slug):
         "page_dir": "rtl" if lang else "",
         "corrections": corrections,
         "article": article,
-        "preview": preview,
+        "preview": preview or unsaved,
+        "unsaved": unsaved,
         "regions": regions,
         "topics": topics,
         "canonical_url": canonical,
@@ -133,7 +140,7 @@ def article_detail(request, slug):
         ),
     }
     response = render(request, "articles/article_detail.html", context)
-    if preview:
+    if preview or unsaved:
         add_never_cache_headers(response)
     return response
 

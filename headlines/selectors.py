@@ -201,6 +201,7 @@ SIDEBAR_FIELDS = (
     "source__name",
     "source__short_name",
     "source__slug",
+    "source__short_name",
 )
 
 

@@ -118,8 +118,9 @@ MIDDLEWARE = [
 # Django 5.2's admin has no inline script or style, so it needs no nonce or hash.
 # Its unlabelled inputs are named server-side (aria-label via widget attrs,
 # articles/admin_a11y.py) and its CSS fixes are static/admin/newsroom.css; the one
-# script is static/admin/desk-a11y.js, because select2 builds its markup in the
-# browser and only a script can name it. tests/browser/test_desk_a11y.py checks it.
+# script is static/admin/desk-a11y.js, because select2 and the rich-text editor
+# build their markup in the browser and only a script can name it (a static
+# file: no nonce needed). tests/browser/test_desk_a11y.py checks every desk page.
 # The rich-text editor is the exception: its import map (an inline script) is
 # allowed by its nonce and TipTap's base CSS (an inline style) by its hash
 # (tests/test_richtext.py recomputes it from the installed editor.js).
@@ -224,7 +225,9 @@ IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_BYTES", str(10 * 1024 * 1024)))
 # their number and each one's size have their own limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * DUMP_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# A morning's folder of dumps selected at once on the ingest page (300 is usual);
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE go to temporary files, not memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 SIDEBAR_HEADLINES = int(os.environ.get("SIDEBAR_HEADLINES", "20"))
 

@@ -47,6 +47,9 @@ def editors_group():
             )
         )
         _grant_batch_permissions(group)
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="articles", codename="publish_article")
+        )
     return group
 
 
@@ -70,6 +73,30 @@ def _grant_batch_permissions(group):
             content_type__app_label="articles", codename__in=batches.BATCH_PERMISSIONS
         )
     )
+
+
+def reporters_group():
+    """The Reporters group of the data migration (made again after a flush)."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name="Reporters")
+    if created:
+        migration = import_module("newsroom.migrations.0003_reporters_group")
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in migration.REPORTER_PERMISSIONS
+        )
+    return group
+
+
+@pytest.fixture
+def reporter(db, django_user_model):
+    """A staff user in the Reporters group: writes, submits, never publishes."""
+    user = django_user_model.objects.create_user("rep", password="pw-rep-12345", is_staff=True)
+    user.groups.add(reporters_group())
+    return user
 
 
 @pytest.fixture(autouse=True)

@@ -319,3 +319,37 @@ def test_the_batch_page_needs_batch_permission(client, django_user_model, transa
                            {"action": "cancel"})  # fmt: skip
     assert response.status_code == 403
     assert batch_progress(batch)["queued"] == 1
+
+
+@pytest.mark.django_db
+def test_batch_pages_take_a_fixed_number_of_queries(client, editor, django_assert_max_num_queries):
+    dumps = [(f"{n}.txt", desk_dump(n)) for n in range(40)]
+    batch = batch_create(dumps=dumps + [(f"bad{n}.txt", BAD + bytes([65 + n])) for n in range(5)])
+    Dump.objects.filter(filename__startswith="bad").update(
+        status=Dump.Status.FAILED, error="not a page dump", error_line=1
+    )
+    client.force_login(editor)
+    for url in (
+        reverse("admin:articles_batch_progress", args=[batch.pk]),
+        reverse("admin:articles_batch_change", args=[batch.pk]),
+        reverse("admin:articles_batch_changelist"),
+    ):
+        with django_assert_max_num_queries(12):
+            response = client.get(url)
+        assert response.status_code == 200
+    page = response.content.decode()
+    assert '<td class="field-failed">5</td>' in page
+    assert '<td class="field-remaining">40</td>' in page
+    figures = client.get(reverse("admin:articles_batch_progress", args=[batch.pk])).json()
+    assert len(figures["failed_list"]) == 5 and figures["remaining"] == 40
+
+
+def test_a_folder_of_300_files_picked_at_once_becomes_one_batch(desk_client):
+    # The 6 a.m. folder selected in the file picker, not zipped first.
+    files = [SimpleUploadedFile(f"{n:03d}.txt", desk_dump(n)) for n in range(300)]
+    response = desk_client.post(
+        reverse("admin:articles_dump_ingest"), {"step": "preview", "files": files}
+    )
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    assert batch.dumps.filter(status=Dump.Status.QUEUED).count() == 300

@@ -61,6 +61,10 @@ def act(desk, url, action, objects, **extra):
     return response
 
 
+def bulk_tag(desk, headlines, **fields):
+    return act(desk, HEADLINES, "tag_or_set_source", headlines, apply="yes", **fields)
+
+
 @pytest.mark.django_db
 def test_a_list_action_hides_a_headline_from_the_cached_page_at_once(desk, reader, headlines):
     hidden, kept = headlines
@@ -109,16 +113,7 @@ def test_each_headline_action_is_in_each_headlines_history(desk, headlines, acti
 @pytest.mark.django_db
 def test_bulk_tagging_and_a_source_are_recorded(desk, headlines):
     other = Source.objects.create(name="Calm Wire", slug="calm-wire")
-    act(
-        desk,
-        HEADLINES,
-        "tag_or_set_source",
-        headlines,
-        apply="yes",
-        region_tags="Levant",
-        topic_tags="Media",
-        source=other.pk,
-    )
+    bulk_tag(desk, headlines, region_tags="Levant", topic_tags="Media", source=other.pk)
     for headline in headlines:
         messages = {e.get_change_message() for e in history(headline)}
         assert messages == {"Tagged: regions Levant; topics Media.", "Source set to “Calm Wire”."}
@@ -290,15 +285,7 @@ def test_middle_east_stays_one_tag_through_the_article_form(desk, reader):
 def test_north_africa_stays_one_tag_through_the_bulk_tag_action(desk, headlines):
     page = act(desk, HEADLINES, "tag_or_set_source", headlines).content.decode()
     assert "admin/js/autocomplete.js" in page and "data-tags" in page  # admin's select2
-    act(
-        desk,
-        HEADLINES,
-        "tag_or_set_source",
-        headlines,
-        apply="yes",
-        region_tags="North Africa, Middle East",
-        topic_tags="",
-    )
+    bulk_tag(desk, headlines, region_tags="North Africa, Middle East", topic_tags="")
     for headline in headlines:
         assert sorted(headline.region_tags.names()) == ["Middle East", "North Africa"]
     assert set(RegionTag.objects.values_list("name", flat=True)) == {"Middle East", "North Africa"}
@@ -443,3 +430,27 @@ def test_a_future_time_shows_scheduled_for_in_the_list_and_on_the_form(desk, rea
     assert label in response.content.decode()
     assert label in desk.get(ARTICLES).content.decode()
     assert reader.get("/articles/later/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["hide", "pin", "tag_or_set_source", "publish_now"])
+def test_a_bulk_action_takes_a_fixed_number_of_queries(desk, action, django_assert_max_num_queries):
+    # 40 rows, and about as many queries as 3 take (23-26): nothing is written row by row.
+    now = timezone.now()
+    if action == "publish_now":
+        url, objects = (
+            ARTICLES,
+            [Article.objects.create(title=f"A{i}", slug=f"a{i}") for i in range(40)],
+        )
+    else:
+        url, objects = (
+            HEADLINES,
+            [
+                Headline.objects.create(title=f"H{i}", fingerprint=f"h{i}", published_at=now)
+                for i in range(40)
+            ],
+        )
+    extra = {"apply": "yes", "region_tags": "Middle East, Gulf"} if "tag" in action else {}
+    with django_assert_max_num_queries(30):
+        act(desk, url, action, objects, **extra)
+    assert LogEntry.objects.count() == 40

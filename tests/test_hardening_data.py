@@ -436,7 +436,8 @@ def test_an_encoder_failure_or_a_failed_save_leaves_no_file(desk, media, monkeyp
     assert not article.lead_image
     monkeypatch.undo()
     assert post_image(desk, article, png_of(1200, 600, "RGB")).status_code == 302
-    assert len(files_in(media)) == 1 + 2 * 3  # the original, 480/960/1200 in PNG and WebP
+    # the original, 480/960/1200 in PNG and WebP, the 16x9, 4x3 and 1x1 crops in PNG
+    assert len(files_in(media)) == 1 + 2 * 3 + 3
 
 
 @pytest.mark.django_db

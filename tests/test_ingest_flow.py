@@ -321,7 +321,8 @@ def test_the_request_limit_covers_a_full_size_text_sent_by_a_browser(settings):
 
     # Every line break CRLF, the worst case, plus room for the other fields.
     assert project.DATA_UPLOAD_MAX_MEMORY_SIZE >= 2 * project.DUMP_MAX_BYTES + 64 * 1024
-    assert project.DATA_UPLOAD_MAX_NUMBER_FILES == 100
+    # A morning's 300 dumps picked as files, not only as a zip.
+    assert project.DATA_UPLOAD_MAX_NUMBER_FILES >= 300
 
 
 # -- an editor's saved text is never lost ----------------------------------------------

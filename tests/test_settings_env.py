@@ -156,4 +156,8 @@ def test_x_forwarded_proto_counts_only_behind_a_proxy(tmp_path, behind_proxy, ex
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if "Sitemap:" in line]
-    assert lines == [f"['Sitemap: {scheme}://newsroom.example/sitemap.xml']" for scheme in expected]
+    assert lines == [
+        f"['Sitemap: {scheme}://newsroom.example/sitemap.xml', "
+        f"'Sitemap: {scheme}://newsroom.example/sitemap-news.xml']"
+        for scheme in expected
+    ]

@@ -71,8 +71,8 @@ def test_the_sample_article_page_shows_title_dek_body_cut_note_and_tags(client, 
         in html
     )
     assert f"{escape(expected['dek'])}…</p>" in html
-    prose = between(html, '<div class="prose">', "</div>")
-    paragraphs = re.findall(r'<p dir="auto">(.*?)</p>', prose, re.S)
+    prose = between(html, '<div class="prose" dir="auto">', "</div>")
+    paragraphs = re.findall(r"<p>(.*?)</p>", prose, re.S)
     assert len(paragraphs) == len(expected["paragraphs"]) == 11
     for shown, wanted in zip(paragraphs[:-1], expected["paragraphs"][:-1], strict=True):
         assert unescape(shown) == wanted
@@ -96,6 +96,12 @@ def test_the_sample_sidebar_lists_20_headlines_newest_first_as_printed(client, p
     assert titles == [escape(h["title"]) for h in EXPECTED["headlines"]]
     # Each item leads to its story page; the outlet is named, not its credit line.
     assert all(re.search(r'<h3[^>]*><a href="/stories/\d+/">', item) for item in items)
+    # ... a story page that lists every copy, each with its outlet's credit.
+    for item in items:
+        story_url = re.search(r'<h3[^>]*><a href="(/stories/\d+/)">', item)[1]
+        story = client.get(story_url).content.decode()
+        title = re.search(r"<h3[^>]*><a[^>]*>(.*?)</a></h3>", item, re.S)[1]
+        assert title in story.partition('class="headline-list"')[2]
     assert "All Rights Reserved" not in sidebar and "©" not in sidebar
     assert 'class="outlet" href="/sources/dar-al-sharq-press-printing-and-distribution/"' in sidebar
     assert "Pinned" not in sidebar
@@ -165,7 +171,7 @@ def test_the_cut_note_links_to_the_source_when_its_url_is_known(client, db):
         source_url="https://www.al-monitor.com/cut",
     )
     html = client.get("/articles/cut/").content.decode()
-    assert '<p dir="auto">Two…</p>' in html
+    assert "<p>Two…</p>" in html
     assert (
         'continues at <a href="https://www.al-monitor.com/cut" rel="noopener">Al-Monitor</a>'
         in html

@@ -38,6 +38,10 @@ def browser(request, tmp_path):
         options.add_argument(flag)
     # Console messages (CSP refusals among them) for driver.get_log("browser").
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if request.node.get_closest_marker("dialogs"):
+        # ChromeDriver accepts "leave this page?" prompts itself; the DevTools
+        # events in the performance log still show that the browser asked.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.shots = Screenshots(driver, request.node.name)
@@ -60,6 +64,10 @@ class Screenshots:
         path = ARTIFACTS / f"{self.name}-{self.count:02d}-{step}.png"
         self.driver.save_screenshot(str(path))
         return path
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "dialogs: log the page's dialogs (DevTools events)")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,7 +13,7 @@ from django.conf import settings
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from articles.models import Article, Dump, RegionTag, Source, TopicKeyword, TopicTag
+from articles.models import Article, Batch, Dump, RegionTag, Source, TopicKeyword, TopicTag
 from headlines.models import Headline, Story
 from newsroom.ingest import dump_ingest, dump_preview
 from tests.browser.test_editor_flow import see
@@ -84,6 +84,8 @@ def desk_pages(article, failed):
         ("keyword-list", "/admin/articles/topickeyword/"),
         ("keyword-add", "/admin/articles/topickeyword/add/"),
         ("password-change", "/admin/password_change/"),
+        ("batch-list", "/admin/articles/batch/"),
+        ("batch-page", f"/admin/articles/batch/{Batch.objects.create(name='nightly').pk}/change/"),
     ]
     version = reversion.models.Version.objects.get_for_object(article).first()
     pages.append(
@@ -142,9 +144,18 @@ def choose_action(browser, action, count):
 
 def test_the_policy_is_productions():
     # The live server runs these very settings; the desk gets no looser policy.
+    # Scripts and styles of our origin, or allowed one by one (a nonce, a hash).
     directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
-    assert directives["script-src"] == ["'self'"]
-    assert directives["style-src"] == ["'self'"]
+    for directive in ("script-src", "style-src", "default-src"):
+        assert "'unsafe-inline'" not in directives[directive]
+        assert "'unsafe-eval'" not in directives.get(directive, [])
+        assert "*" not in directives[directive]
+    # The rich-text editor's import map runs by the request's nonce and its one
+    # <style> by its hash (tests/test_richtext.py): still no 'unsafe-inline'.
+    from csp.constants import NONCE
+
+    assert directives["script-src"] == ["'self'", NONCE]
+    assert directives["style-src"] == ["'self'", settings.EDITOR_STYLE_HASH]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -41,6 +41,13 @@ def see(browser, text):
     WebDriverWait(browser, 15).until(lambda driver: text in driver.page_source)
 
 
+def type_tags(browser, field_id, text):
+    """Type into a tag input (admin's select2): a comma ends each name."""
+    box = browser.find_element(By.CSS_SELECTOR, f"#{field_id} + .select2 .select2-search__field")
+    box.click()
+    box.send_keys(text)
+
+
 def run_action(browser, action, *labels):
     for label in labels:
         row = browser.find_element(By.XPATH, f"//tr[.//a[normalize-space()={label!r}]]")
@@ -72,9 +79,7 @@ def test_an_editor_ingests_three_dumps_and_curates_them(live_server, editor_logi
     article = Article.objects.get()
     browser.get(f"{live_server.url}/admin/articles/article/")
     browser.find_element(By.LINK_TEXT, article.title).click()
-    tags = browser.find_element(By.ID, "id_topic_tags")
-    tags.clear()
-    tags.send_keys("Security, Diplomacy")
+    type_tags(browser, "id_topic_tags", "Security,Diplomacy,")
     Select(browser.find_element(By.ID, "id_status")).select_by_value("published")
     browser.find_element(By.ID, "id_published_at_0").send_keys("2017-03-29")
     browser.find_element(By.ID, "id_published_at_1").send_keys("10:00:00")

@@ -17,7 +17,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0014_site_front_dates_corrections"),
+        ("articles", "0015_review_autosave_presence"),
         ("headlines", "0007_editors_story_permissions"),
     ]
 
