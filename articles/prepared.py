@@ -1,4 +1,4 @@
-"""Queries built by the ORM once per process and then run as plain SQL.
+"""Queries built by the ORM once per process and then run as plain SQL; URLs likewise.
 
 Building a queryset (``filter``, ``annotate``, compiling) costs milliseconds of
 Python per request, tens of times what the database takes to answer the
@@ -12,6 +12,7 @@ the same dicts.
 from datetime import UTC, datetime
 
 from django.db import connections
+from django.urls import reverse
 
 # Stand-ins no real query parameter equals: a datetime and ids nobody stores.
 _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
@@ -22,7 +23,7 @@ class PreparedValues:
     """``build(now=..., ids=...)`` -> a ``values()`` queryset whose SQL depends only on len(ids).
 
     ``rows(now=..., ids=...)`` runs it. ``now`` may be used in any number of
-    filters; ``ids`` only as a whole list (``pk__in=ids``). A new shape (another
+    filters; ``ids`` only as whole lists (``pk__in=ids``, as often as needed). A new shape (another
     length of ``ids``, another database) is built and compiled once.
     """
 
@@ -47,8 +48,8 @@ class PreparedValues:
             value = connection.ops.adapt_datetimefield_value(now)
             for index in now_at:
                 params[index] = value
-        for index, value in zip(ids_at, ids or (), strict=True):
-            params[index] = value
+        for index, n in ids_at:
+            params[index] = ids[n]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -72,8 +73,13 @@ class PreparedValues:
         sql, params = compiler.as_sql()
         now_value = connection.ops.adapt_datetimefield_value(_NOW)
         now_at = [i for i, value in enumerate(params) if value == now_value]
-        position = {value: i for i, value in enumerate(params) if isinstance(value, int)}
-        ids_at = [position[value] for value in stand_in_ids or ()]
+        # (parameter index, index in ids) for every place an id landed: a UNION has two.
+        which = {value: n for n, value in enumerate(stand_in_ids or ())}
+        ids_at = [
+            (i, which[value])
+            for i, value in enumerate(params)
+            if isinstance(value, int) and value in which
+        ]
         # As ValuesIterable names the columns.
         if query.selected:
             names = list(query.selected)
@@ -82,3 +88,14 @@ class PreparedValues:
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = sorted(compiler.get_converters(fields).items())
         return sql, tuple(params), now_at, ids_at, names, converters
+
+
+def url_maker(name, stand_in="__value__"):
+    """``reverse(name, args=[value])`` for any value, from one ``reverse`` call.
+
+    For a URL pattern with one argument (a slug or an id): the sidebar and the
+    tag lists print a link per row, and ``reverse`` costs tens of microseconds.
+    ``stand_in`` must fit the pattern's converter (``0`` for ``<int:...>``).
+    """
+    prefix, suffix = reverse(name, args=[stand_in]).rsplit(str(stand_in), 1)
+    return lambda value: f"{prefix}{value}{suffix}"

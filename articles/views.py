@@ -5,6 +5,8 @@ templates, never from here. Caching is added by the top layer
 (``newsroom.urls``), which wraps these views.
 """
 
+from types import SimpleNamespace
+
 from django.db.models import Exists, OuterRef, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -12,6 +14,7 @@ from django.templatetags.static import static
 from django.utils.cache import add_never_cache_headers
 
 from .models import Article, Correction, RegionTag, TopicTag
+from .prepared import PreparedValues, url_maker
 from .templatetags.news import text_lang
 
 SITE_NAME = "Newsroom"
@@ -146,25 +149,31 @@ def article_page(request, article, *, regions, topics, preview, unsaved=False):
 
 
 def article_tags(article):
-    """``(regions, topics)`` of an article, sorted by name, in one query (a UNION)."""
-    fields = ("pk", "name", "slug")
-    regions = (
-        RegionTag.objects.filter(article_items__content_object=article)
-        .order_by()
-        .values_list(*fields, Value("region"))
-    )
-    topics = (
-        TopicTag.objects.filter(article_items__content_object=article)
-        .order_by()
-        .values_list(*fields, Value("topic"))
-    )
+    """``(regions, topics)`` of an article, sorted by name, in one prepared query (a UNION)."""
+    urls = {"region": url_maker("region-detail"), "topic": url_maker("topic-detail")}
     found = {"region": [], "topic": []}
-    models = {"region": RegionTag, "topic": TopicTag}
-    for pk, name, slug, kind in regions.union(topics, all=True):
-        found[kind].append(models[kind](pk=pk, name=name, slug=slug))
+    for row in _ARTICLE_TAGS.rows(ids=[article.pk]):
+        kind, slug = row["kind"], row["slug"]
+        found[kind].append(
+            SimpleNamespace(
+                pk=row["pk"], name=row["name"], slug=slug, get_absolute_url=urls[kind](slug)
+            )
+        )
     return tuple(
         sorted(found[kind], key=lambda tag: tag.name.casefold()) for kind in ("region", "topic")
     )
+
+
+def _article_tags_queryset(now, ids):
+    fields = ("pk", "name", "slug")
+    regions = RegionTag.objects.filter(article_items__content_object__in=ids).order_by()
+    topics = TopicTag.objects.filter(article_items__content_object__in=ids).order_by()
+    return regions.values(*fields, kind=Value("region")).union(
+        topics.values(*fields, kind=Value("topic")), all=True
+    )
+
+
+_ARTICLE_TAGS = PreparedValues(_article_tags_queryset)
 
 
 def article_json_ld(article, *, url, image="", corrections=(), logo="", ratio_images=()):

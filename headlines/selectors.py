@@ -14,11 +14,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, When
-from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, RegionTag, Source, TopicTag, live_q
-from articles.prepared import PreparedValues
+from articles.prepared import PreparedValues, url_maker
 
 from .models import Headline, HeadlineRegion
 
@@ -232,8 +231,8 @@ def _attach_regions(headlines):
     query for the tags, one ``reverse`` per kind of link, not one per row.
     (taggit's prefetch would build a queryset per row.)
     """
-    region_url = _url_maker("region-detail")
-    source_url = _url_maker("source-detail")
+    region_url = url_maker("region-detail")
+    source_url = url_maker("source-detail")
     tags = {headline.id: [] for headline in headlines}
     for row in _REGION_QUERY.rows(ids=list(tags)) if tags else ():
         slug = row["tag__slug"]
@@ -269,12 +268,6 @@ _REGION_QUERY = PreparedValues(
 class _Tags(list):
     def all(self):
         return self
-
-
-def _url_maker(name):
-    marker = "__slug__"
-    prefix, suffix = reverse(name, kwargs={"slug": marker}).split(marker)
-    return lambda slug: f"{prefix}{slug}{suffix}"
 
 
 def story_headlines(story, *, before=None, after=None):

@@ -74,3 +74,23 @@ def test_sidebar_rows_escape_every_dump_value(db):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "&lt;/script&gt;…</p>" in html  # the cut mark after the escaped summary
     assert [h.title for h in sidebar_headlines()] == [hostile]
+
+
+def test_article_tags_come_from_both_halves_of_the_union(db):
+    from articles.models import TopicTag
+    from articles.views import article_tags
+
+    article = Article.objects.create(title="Ours", slug="ours")
+    other = Article.objects.create(title="Other", slug="other")
+    article.region_tags.add(RegionTag.objects.create(name="Levantine", slug="levantine"))
+    article.topic_tags.add(TopicTag.objects.create(name="Securities", slug="securities"))
+    other.topic_tags.add(TopicTag.objects.create(name="Sporting", slug="sporting"))
+    for _ in range(2):  # the second run is the prepared SQL
+        regions, topics = article_tags(article)
+        assert [(tag.name, tag.get_absolute_url) for tag in regions] == [
+            ("Levantine", "/regions/levantine/")
+        ]
+        assert [(tag.name, tag.get_absolute_url) for tag in topics] == [
+            ("Securities", "/topics/securities/")
+        ]
+    assert [tag.name for tag in article_tags(other)[1]] == ["Sporting"]

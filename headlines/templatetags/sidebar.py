@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from articles.prepared import url_maker
 from articles.templatetags.news import lang_attr, news_time
 
 from ..selectors import sidebar_headlines
@@ -46,7 +47,7 @@ def render_sidebar(limit=None):
     On a wide screen the column is as tall as the main one and shows what
     fits; on a phone only the first few items show (site.css), then the link.
     """
-    story_url = _url_maker("story-detail", 0)
+    story_url = url_maker("story-detail", 0)
     rows = [
         headline_html(headline, heading="h3", to_story=True, story_url=story_url)
         for headline in sidebar_headlines(limit=limit)
@@ -76,7 +77,7 @@ def headline_html(headline, *, heading="h2", to_story=False, in_story=False, sto
     links to the story page (the sidebar); ``in_story``: the story page,
     which adds the outlet link and the credit.
     """
-    story_url = story_url or _url_maker("story-detail", 0)
+    story_url = story_url or url_maker("story-detail", 0)
     link = http_url(headline.url)
     title = _e(headline.title)
     article_slug = getattr(headline, "article_slug", None)
@@ -141,12 +142,6 @@ def _url(obj):
     """``get_absolute_url`` of a model (a method) or of a sidebar row's namespace (a string)."""
     url = obj.get_absolute_url
     return url() if callable(url) else url
-
-
-def _url_maker(name, stand_in):
-    """``reverse(name, args=[value])`` for any value, from one ``reverse`` call."""
-    prefix, suffix = reverse(name, args=[stand_in]).rsplit(str(stand_in), 1)
-    return lambda value: f"{prefix}{value}{suffix}"
 
 
 @register.filter
