@@ -14,17 +14,19 @@ from datetime import UTC, datetime
 from django.db import connections
 from django.urls import reverse
 
-# Stand-ins no real query parameter equals: a datetime and ids nobody stores.
+# Stand-ins no real query parameter equals: a datetime, ids and a text nobody stores.
 _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 _ID_BASE = -7_302_116_000
+_KEY = "\x00prepared key\x00"
 
 
 class PreparedValues:
-    """``build(now=..., ids=...)`` -> a ``values()`` queryset whose SQL depends only on len(ids).
+    """``build(now=, ids=, key=)`` -> a ``values()`` queryset whose SQL depends only on len(ids).
 
-    ``rows(now=..., ids=...)`` runs it. ``now`` may be used in any number of
-    filters; ``ids`` only as whole lists (``pk__in=ids``, as often as needed). A new shape (another
-    length of ``ids``, another database) is built and compiled once.
+    ``rows(now=..., ids=..., key=...)`` runs it. ``now`` (a datetime) and
+    ``key`` (a text, e.g. a slug) may be used in any number of filters; ``ids``
+    only as whole lists (``pk__in=ids``, as often as needed). A new shape
+    (another length of ``ids``, another database) is built and compiled once.
     """
 
     def __init__(self, build, *, using="default"):
@@ -32,7 +34,7 @@ class PreparedValues:
         self.using = using
         self._compiled = {}
 
-    def rows(self, *, now=None, ids=None):
+    def rows(self, *, now=None, ids=None, key=None):
         connection = connections[self.using]
         shape = (
             connection.vendor,
@@ -42,7 +44,7 @@ class PreparedValues:
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = self._compile(connection, shape[2])
-        sql, params, now_at, ids_at, names, converters = compiled
+        sql, params, now_at, ids_at, key_at, names, converters = compiled
         params = list(params)
         if now is not None:
             value = connection.ops.adapt_datetimefield_value(now)
@@ -50,6 +52,8 @@ class PreparedValues:
                 params[index] = value
         for index, n in ids_at:
             params[index] = ids[n]
+        for index in key_at:
+            params[index] = key
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -67,7 +71,7 @@ class PreparedValues:
 
     def _compile(self, connection, count):
         stand_in_ids = None if count is None else [_ID_BASE - n for n in range(count)]
-        queryset = self.build(now=_NOW, ids=stand_in_ids).using(self.using)
+        queryset = self.build(now=_NOW, ids=stand_in_ids, key=_KEY).using(self.using)
         query = queryset.query
         compiler = query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
@@ -80,6 +84,7 @@ class PreparedValues:
             for i, value in enumerate(params)
             if isinstance(value, int) and value in which
         ]
+        key_at = [i for i, value in enumerate(params) if value == _KEY]
         # As ValuesIterable names the columns.
         if query.selected:
             names = list(query.selected)
@@ -87,7 +92,7 @@ class PreparedValues:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = sorted(compiler.get_converters(fields).items())
-        return sql, tuple(params), now_at, ids_at, names, converters
+        return sql, tuple(params), now_at, ids_at, key_at, names, converters
 
 
 def url_maker(name, stand_in="__value__"):

@@ -167,7 +167,7 @@ def sidebar_headlines(*, limit=None):
     query = _SIDEBAR_QUERIES.get(limit)
     if query is None:
         query = _SIDEBAR_QUERIES[limit] = PreparedValues(
-            lambda now, ids: _sidebar_queryset(now=now, limit=limit)
+            lambda now, ids, key: _sidebar_queryset(now=now, limit=limit)
         )
     headlines = [SidebarRow(**row) for row in query.rows(now=timezone.now())]
     _attach_regions(headlines)
@@ -259,7 +259,7 @@ def _attach_regions(headlines):
 
 
 _REGION_QUERY = PreparedValues(
-    lambda now, ids: HeadlineRegion.objects.filter(content_object_id__in=ids).values(
+    lambda now, ids, key: HeadlineRegion.objects.filter(content_object_id__in=ids).values(
         "content_object_id", "tag_id", "tag__name", "tag__slug"
     )
 )

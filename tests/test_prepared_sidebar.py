@@ -30,7 +30,7 @@ def test_prepared_rows_equal_the_orm_values_and_follow_the_clock(db):
     )
     for n in range(8):
         _headline(n, source=source if n % 2 else None, article=article if n == 3 else None)
-    query = PreparedValues(lambda now, ids: _sidebar_queryset(now=now, limit=5))
+    query = PreparedValues(lambda now, ids, key: _sidebar_queryset(now=now, limit=5))
     now = timezone.now()
     assert query.rows(now=now) == list(_sidebar_queryset(now=now, limit=5))
     # The article is scheduled: its slug shows once the clock passes, with the same SQL.
@@ -45,7 +45,7 @@ def test_prepared_id_lists_of_any_length(db):
     rows = [_headline(n) for n in range(4)]
     HeadlineRegion.objects.bulk_create(HeadlineRegion(content_object=row, tag=tag) for row in rows)
     query = PreparedValues(
-        lambda now, ids: HeadlineRegion.objects.filter(content_object_id__in=ids).values(
+        lambda now, ids, key: HeadlineRegion.objects.filter(content_object_id__in=ids).values(
             "content_object_id", "tag__slug"
         )
     )
