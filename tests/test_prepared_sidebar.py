@@ -94,3 +94,17 @@ def test_article_tags_come_from_both_halves_of_the_union(db):
             ("Securities", "/topics/securities/")
         ]
     assert [tag.name for tag in article_tags(other)[1]] == ["Sporting"]
+
+
+def test_site_links_follow_the_script_prefix():
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    from articles.templatetags.news import site_url
+
+    assert site_url("headline-archive") == "/headlines/"
+    set_script_prefix("/news/")
+    try:
+        assert site_url("headline-archive") == "/news/headlines/"
+    finally:
+        clear_script_prefix()
+    assert site_url("headline-archive") == "/headlines/"
