@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -91,10 +91,20 @@ class IndexedSortChangeList(ChangeList):
     """Sorts only by the columns in sortable_by, whatever ``?o=`` asks: Django
     hides the other headers but still obeys a hand-made URL."""
 
-    def get_ordering_field(self, field_name):
-        if self.sortable_by is not None and field_name not in self.sortable_by:
-            return None
-        return super().get_ordering_field(field_name)
+    def get_ordering(self, request, queryset):
+        # Unsortable columns are dropped from ``?o=``; none left, the default order.
+        asked = self.params.pop(ORDER_VAR, None)
+        if asked and self.sortable_by is not None:
+            kept = [part for part in asked.split(".") if self._sortable(part)]
+            if kept:
+                self.params[ORDER_VAR] = ".".join(kept)
+        return super().get_ordering(request, queryset)
+
+    def _sortable(self, part):
+        index = part.rpartition("-")[2]
+        if not index.isdigit() or int(index) >= len(self.list_display):
+            return False
+        return self.list_display[int(index)] in self.sortable_by
 
 
 class AppearanceInline(admin.TabularInline):
