@@ -70,10 +70,16 @@ class BoundedCountPaginator(Paginator):
     estimate and anything else is shown as COUNT_BOUND rows.
     """
 
+    # How the pagination line words the count (templates/admin/pagination.html):
+    # "" exact, "about" a planner estimate, "more than" the bound.
+    count_note = ""
+
     @cached_property
     def count(self):
         queryset = self.object_list
-        bounded = queryset.order_by()[: COUNT_BOUND + 1].count()
+        # Only the keys are counted: a list's per-row annotations (a count of
+        # appearances, say) would otherwise run for every row counted.
+        bounded = queryset.order_by().values("pk")[: COUNT_BOUND + 1].count()
         if bounded <= COUNT_BOUND:
             return bounded
         connection = connections[queryset.db]
@@ -84,7 +90,10 @@ class BoundedCountPaginator(Paginator):
                     [queryset.model._meta.db_table],
                 )
                 (estimate,) = cursor.fetchone()
-            return max(estimate, COUNT_BOUND)
+            if estimate > COUNT_BOUND:
+                self.count_note = "about"
+                return estimate
+        self.count_note = "more than"
         return COUNT_BOUND
 
 

@@ -240,6 +240,18 @@ class Headline(models.Model):
             # first, then in the order ingest created them (the outlet's order).
             models.Index(fields=["-published_at", "id"], name="headline_archive_idx"),
             models.Index(fields=["source", "-published_at", "id"], name="headline_source_idx"),
+            # The desk (issue 20): the pinned filter and the dashboard's "edited
+            # lately", each over its few rows only, so ingest writes no entry.
+            models.Index(
+                fields=["-published_at", "id"],
+                condition=models.Q(pinned=True),
+                name="headline_pinned_idx",
+            ),
+            models.Index(
+                fields=["-edited_at", "-id"],
+                condition=models.Q(edited_at__isnull=False),
+                name="headline_edited_idx",
+            ),
         ]
 
     def __str__(self):
