@@ -556,7 +556,12 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
             "Publishing",
             {
                 "fields": [
-                    "status", "published_at", "expires_at", "publication", "source", "source_url",
+                    "status",
+                    "published_at",
+                    "expires_at",
+                    "publication",
+                    "source",
+                    "source_url",
                 ]
             },
         ),

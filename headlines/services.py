@@ -16,6 +16,7 @@ from articles.services import (
     history_record,
     public_changed,
     revisions_add,
+    rows_insert,
     sources_recount,
     tags_add,
 )
@@ -154,13 +155,13 @@ def _save_frequencies(before, after):
     """
     changed = {term: n for term, n in after.counts.items() if before.get(term) != n}
     changed[ALL_HEADLINES] = after.documents
-    TermFrequency.objects.bulk_create(
+    rows_insert(
+        TermFrequency,
+        ("term", "headlines"),
         # In term order: concurrent imports lock shared rows in one order, never a deadlock.
-        [TermFrequency(term=term, headlines=changed[term]) for term in sorted(changed)],
-        update_conflicts=True,
-        unique_fields=["term"],
-        update_fields=["headlines"],
-        batch_size=BATCH,
+        [(term, changed[term]) for term in sorted(changed)],
+        conflict=("term",),
+        update=("headlines",),
     )
 
 

@@ -158,4 +158,3 @@ def inbox_state(directory):
         "done": count("done"),
         "failed": count("failed"),
     }
-
