@@ -30,6 +30,7 @@ from articles.models import (
 )
 from articles.richtext import paragraphs_html
 from articles.services import (
+    objects_insert,
     sources_recount,
     sources_resolve,
     suggest_regions,
@@ -514,7 +515,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     ]
     # New headlines join their story (or start one) by title similarity, then are created.
     story_assign(headlines=new_rows)
-    Headline.objects.bulk_create(new_rows, ignore_conflicts=True)
+    objects_insert(new_rows)
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
     previous_sources = {headline.source_id for headline in rows.values()}
     to_update, changed_fields = [], set()
