@@ -262,19 +262,29 @@ def tags_add(*, through, names_by_object):
     bulk tagging): a fixed number of queries for any number of objects.
     Returns ``(mapping of name -> tag, number of tags created)``.
     """
-    names = {name for wanted in names_by_object.values() for name in wanted}
+    return tags_add_each(links=[(through, names_by_object)])
+
+
+def tags_add_each(*, links):
+    """:func:`tags_add` for several through models of one vocabulary at once.
+
+    ``links``: ``[(through, {object id: names})]``, e.g. an import's article and
+    its headlines: one lookup of the tags for all of them, one insert per model.
+    """
+    names = {name for _, wanted in links for names in wanted.values() for name in names}
     if not names:
         return {}, 0
-    tags, created = tags_ensure(model=through.tag_model(), names=names)
-    tags_attach(
-        through=through,
-        pairs=[
-            (pk, tags[name])
-            for pk, wanted in names_by_object.items()
-            for name in sorted(wanted)
-            if name in tags
-        ],
-    )
+    tags, created = tags_ensure(model=links[0][0].tag_model(), names=names)
+    for through, names_by_object in links:
+        tags_attach(
+            through=through,
+            pairs=[
+                (pk, tags[name])
+                for pk, wanted in names_by_object.items()
+                for name in sorted(wanted)
+                if name in tags
+            ],
+        )
     return tags, created
 
 

@@ -8,7 +8,7 @@ of the story, and a split-out story is closed to grouping.
 """
 
 from django.contrib.admin.models import DELETION
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.services import (
@@ -26,6 +26,7 @@ from .models import Headline, HeadlineRegion, HeadlineTopic, Story, TermFrequenc
 
 ALL_HEADLINES = ""  # the TermFrequency row that counts every headline seen
 BATCH = 500
+FREQUENCY_CHUNK = 5000  # terms per read of their counts
 REGROUP_CHUNK = 20  # regroup meets headlines in batches the size of a sidebar dump
 STORY_STATE = [
     "title",
@@ -138,11 +139,17 @@ class _Batch:
 
 
 def _frequencies(terms):
-    counts = dict(
-        TermFrequency.objects.filter(term__in={*terms, ALL_HEADLINES}).values_list(
-            "term", "headlines"
-        )
-    )
+    # Plain SQL: a window's stories hold thousands of terms, and the ORM's IN
+    # lookup prepares each one; chunks stay under SQLite's parameter limit.
+    wanted = sorted({*terms, ALL_HEADLINES})
+    table = connection.ops.quote_name(TermFrequency._meta.db_table)
+    counts = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), FREQUENCY_CHUNK):
+            chunk = wanted[start : start + FREQUENCY_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT term, headlines FROM {table} WHERE term IN ({marks})", chunk)
+            counts.update(cursor.fetchall())
     documents = counts.pop(ALL_HEADLINES, 0)
     return grouping.DocumentFrequencies(counts=counts, documents=documents)
 
