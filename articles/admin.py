@@ -556,12 +556,7 @@ class ArticleAdmin(EditingAdminMixin, CsvExportAdmin, EditTrackingAdmin):
             "Publishing",
             {
                 "fields": [
-                    "status",
-                    "published_at",
-                    "expires_at",
-                    "publication",
-                    "source",
-                    "source_url",
+                    "status", "published_at", "expires_at", "publication", "source", "source_url",
                 ]
             },
         ),

@@ -641,10 +641,8 @@ def classify(unit, stopwords, limit):
     if _contains_any(key, _NOTICE):
         unit.kind = "furniture"
         return
-    if (
-        length <= 60
-        and _starts_with_any(key.strip(" :#*"), _STOP_HEADINGS)
-        or (length <= 40 and _contains_any(key, _LIST_HEADINGS))
+    if length <= 60 and _starts_with_any(key.strip(" :#*"), _STOP_HEADINGS) or (
+        length <= 40 and _contains_any(key, _LIST_HEADINGS)
     ):
         unit.kind, unit.weight = "stop", -STOP_WEIGHT
         return

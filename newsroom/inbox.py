@@ -158,3 +158,4 @@ def inbox_state(directory):
         "done": count("done"),
         "failed": count("failed"),
     }
+
