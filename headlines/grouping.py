@@ -273,8 +273,13 @@ class Grouper:
         """The squared norm of a story's centroid, weighed anew every NORM_REFRESH headlines."""
         bucket = self.frequencies.documents // NORM_REFRESH
         if story._norm[0] != bucket:
-            idf = self.frequencies.idf
-            square = sum((idf(t) * n) ** 2 for t, n in story.term_counts.items())
+            # DocumentFrequencies.idf inlined: this runs over every term of every candidate.
+            f = self.frequencies
+            total, counts, log = 1 + f.prior + f.documents, f.counts, math.log
+            square = sum(
+                ((log(total / (1 + counts.get(t, 0))) + 1.0) * n) ** 2
+                for t, n in story.term_counts.items()
+            )
             story._norm = (bucket, square)
         return story._norm[1]
 

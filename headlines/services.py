@@ -8,7 +8,7 @@ of the story, and a split-out story is closed to grouping.
 """
 
 from django.contrib.admin.models import DELETION
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.services import (
@@ -16,6 +16,7 @@ from articles.services import (
     history_record,
     public_changed,
     revisions_add,
+    rows_insert,
     sources_recount,
     tags_add,
 )
@@ -25,6 +26,7 @@ from .models import Headline, HeadlineRegion, HeadlineTopic, Story, TermFrequenc
 
 ALL_HEADLINES = ""  # the TermFrequency row that counts every headline seen
 BATCH = 500
+FREQUENCY_CHUNK = 5000  # terms per read of their counts
 REGROUP_CHUNK = 20  # regroup meets headlines in batches the size of a sidebar dump
 STORY_STATE = [
     "title",
@@ -137,11 +139,17 @@ class _Batch:
 
 
 def _frequencies(terms):
-    counts = dict(
-        TermFrequency.objects.filter(term__in={*terms, ALL_HEADLINES}).values_list(
-            "term", "headlines"
-        )
-    )
+    # Plain SQL: a window's stories hold thousands of terms, and the ORM's IN
+    # lookup prepares each one; chunks stay under SQLite's parameter limit.
+    wanted = sorted({*terms, ALL_HEADLINES})
+    table = connection.ops.quote_name(TermFrequency._meta.db_table)
+    counts = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), FREQUENCY_CHUNK):
+            chunk = wanted[start : start + FREQUENCY_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT term, headlines FROM {table} WHERE term IN ({marks})", chunk)
+            counts.update(cursor.fetchall())
     documents = counts.pop(ALL_HEADLINES, 0)
     return grouping.DocumentFrequencies(counts=counts, documents=documents)
 
@@ -154,13 +162,13 @@ def _save_frequencies(before, after):
     """
     changed = {term: n for term, n in after.counts.items() if before.get(term) != n}
     changed[ALL_HEADLINES] = after.documents
-    TermFrequency.objects.bulk_create(
+    rows_insert(
+        TermFrequency,
+        ("term", "headlines"),
         # In term order: concurrent imports lock shared rows in one order, never a deadlock.
-        [TermFrequency(term=term, headlines=changed[term]) for term in sorted(changed)],
-        update_conflicts=True,
-        unique_fields=["term"],
-        update_fields=["headlines"],
-        batch_size=BATCH,
+        [(term, changed[term]) for term in sorted(changed)],
+        conflict=("term",),
+        update=("headlines",),
     )
 
 

@@ -30,11 +30,12 @@ from articles.models import (
 )
 from articles.richtext import paragraphs_html
 from articles.services import (
+    objects_insert,
     sources_recount,
     sources_resolve,
     suggest_regions,
     suggest_topics,
-    tags_add,
+    tags_add_each,
     topic_lexicon,
     unique_slug,
 )
@@ -360,9 +361,14 @@ def _write(result, parsed, *, zone, source, publish):
     names = credited | ({source} if source else set())
     sources, result.sources.created = sources_resolve(names=names)
     lexicon = topic_lexicon()
+    tagging = []  # (objects, regions, topics, region through, topic through)
     if parsed.article:
-        _write_article(result, parsed.article, sources.get(source), publish, lexicon)
-    _write_headlines(result, parsed.headlines, sources, zone, lexicon)
+        tagging.append(
+            _write_article(result, parsed.article, sources.get(source), publish, lexicon)
+        )
+    tagging.append(_write_headlines(result, parsed.headlines, sources, zone, lexicon))
+    # Articles and headlines share the two vocabularies: one lookup of each for both.
+    _tag(tagging, result)
 
     dump.status = Dump.Status.IMPORTED
     dump.warnings = [{"line": w.line, "message": w.message} for w in parsed.warnings]
@@ -414,9 +420,7 @@ def _write_article(result, parsed, source, publish, lexicon):
             result.articles.unchanged += 1
     regions = ([parsed.region] if parsed.region else []) + suggest_regions(title, parsed.dek)
     topics = suggest_topics(lexicon, title, parsed.dek)
-    _tag(
-        [article], {article.pk: regions}, {article.pk: topics}, result, ArticleRegion, ArticleTopic
-    )
+    return [article], {article.pk: regions}, {article.pk: topics}, ArticleRegion, ArticleTopic
 
 
 def _label(obj):
@@ -514,7 +518,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     ]
     # New headlines join their story (or start one) by title similarity, then are created.
     story_assign(headlines=new_rows)
-    Headline.objects.bulk_create(new_rows, ignore_conflicts=True)
+    objects_insert(new_rows)
     rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
     previous_sources = {headline.source_id for headline in rows.values()}
     to_update, changed_fields = [], set()
@@ -558,11 +562,10 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     headlines = list(rows.values())
     # Every source a row of this dump has now or had before it: their counts moved.
     sources_recount(source_ids={h.source_id for h in headlines} | previous_sources)
-    _tag(
+    return (
         headlines,
         {rows[key].pk: names for key, names in regions.items()},
         {rows[key].pk: names for key, names in topics.items()},
-        result,
         HeadlineRegion,
         HeadlineTopic,
     )
@@ -606,16 +609,19 @@ def _drop_appearances(result, stale):
     orphans.update(visible=False)
 
 
-def _tag(objects, regions, topics, result, region_through, topic_through):
-    """Attach suggested region and topic tags, unless an editor set the object's tags."""
-    for through, suggestions, field_name in (
-        (region_through, regions, "region_tags"),
-        (topic_through, topics, "topic_tags"),
-    ):
-        allowed = {obj.pk for obj in objects if field_name not in obj.edited_fields}
-        _, created = tags_add(
-            through=through, names_by_object={pk: suggestions.get(pk, ()) for pk in allowed}
-        )
+def _tag(tagging, result):
+    """Attach suggested region and topic tags, unless an editor set the object's tags.
+
+    ``tagging``: ``(objects, regions, topics, region through, topic through)``
+    per kind of object.
+    """
+    for index, field_name in ((1, "region_tags"), (2, "topic_tags")):
+        links = []
+        for group in tagging:
+            objects, suggestions, through = group[0], group[index], group[index + 2]
+            allowed = {obj.pk for obj in objects if field_name not in obj.edited_fields}
+            links.append((through, {pk: suggestions.get(pk, ()) for pk in allowed}))
+        _, created = tags_add_each(links=links)
         result.tags_created += created
 
 
