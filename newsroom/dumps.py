@@ -248,7 +248,7 @@ class _Item:
         return self.read_time() is not None
 
     def read_time(self):
-        """(month, day, hour, minute) of the time line, or None; read once (the list rules ask often)."""
+        """(month, day, hour, minute) of the time line, or None: read once, asked often."""
         if self.time is False:
             match = _TIME.fullmatch(self.content[0].text) if self.content else None
             self.time = tuple(map(int, match.groups())) if match else None
@@ -291,7 +291,8 @@ def split_lines(text):
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = []
-    append, item_line = lines.append, _ITEM.fullmatch
+    # _Line._make skips the keyword handling of the generated __new__.
+    append, item_line, make = lines.append, _ITEM.fullmatch, _Line._make
     for number, raw in enumerate(text.split("\n"), start=1):
         body = raw.lstrip()
         if not body:
@@ -300,9 +301,14 @@ def split_lines(text):
         indent = len(raw) - len(body)
         if indent and raw.count(" ", 0, indent) != indent:  # tabs or NBSPs in the indent
             indent = len(raw[:indent].replace("\u00a0", " ").expandtabs(4))
-        # An ASCII line (controls are gone: only spaces and tabs are whitespace) with
-        # single spaces and no trailing space is already collapsed: skip the split.
-        if not body.isascii() or "  " in body or "\t" in body or body[-1] == " ":
+        # A line whose only whitespace is single spaces, none trailing, is already
+        # collapsed: skip the split. In ASCII (controls are gone) the other whitespace
+        # is a tab; elsewhere every whitespace but the space is unprintable.
+        if (
+            "  " in body
+            or body[-1] == " "
+            or ("\t" in body if body.isascii() else not body.isprintable())
+        ):
             body = collapse(body)
         # _Line.read, inlined: this loop runs once per line of the dump.
         item = None
@@ -310,7 +316,7 @@ def split_lines(text):
             match = item_line(body)
             if match:
                 item = (int(match[1]), match[2] or "")
-        append(_Line(number, indent, body, item))
+        append(make((number, indent, body, item)))
     return lines
 
 
@@ -556,8 +562,6 @@ def parse_summary(lines):
     return summary or None, truncated, credit, source_name(credit) if credit else None
 
 
-
-
 # -- years ---------------------------------------------------------------------
 
 
@@ -744,6 +748,7 @@ def parse_dump(data, *, captured_at=None, today=None):
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
     items = parse_list(lines, list_start, warnings, ahead)
     headlines = [parse_headline(item, warnings) for item in items]
+
     def years():  # only read when captured_at does not give the year
         return dump_years(lines, article, items)
 
