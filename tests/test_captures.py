@@ -1,7 +1,5 @@
 """General captures (dump-format.md, "Captures of other pages"): each rule on a small dump."""
 
-import gc
-import time
 from datetime import date, datetime
 from textwrap import wrap
 
@@ -238,22 +236,6 @@ def test_the_sidebar_layout_is_still_read_first(sample_bytes):
     assert parse_dump(sample_bytes, today=TODAY).layout == "sidebar"
 
 
-def _seconds(text):
-    # CPU time with the collector paused: on a shared machine wall time and a
-    # full collection of the test process's heap are noise, not the parser.
-    gc.collect()
-    gc.disable()
-    start = time.process_time()
-    try:
-        parse_dump(text, today=TODAY)
-    except DumpError:
-        pass
-    finally:
-        seconds = time.process_time() - start
-        gc.enable()
-    return seconds
-
-
 @pytest.mark.parametrize(
     "shape",
     [
@@ -266,15 +248,14 @@ def _seconds(text):
     ],
     ids=["long-menu", "alternating", "one-long-line"],
 )
-def test_capture_parsing_is_linear(shape):
-    parse_dump(shape(10), today=TODAY)  # warm the stop-word and month caches
-    small_text, large_text = shape(2000), shape(20000)
-    small = min(_seconds(small_text) for _ in range(5))
-    large = min(_seconds(large_text) for _ in range(3))
-    if large / max(small, 1e-4) > 20:  # once more: another process may have taken the core
-        small = min(small, *(_seconds(small_text) for _ in range(5)))
-        large = min(large, *(_seconds(large_text) for _ in range(3)))
-    assert large / max(small, 1e-4) <= 20, (small, large)
+def test_capture_parsing_is_linear(shape, assert_linear_time):
+    def parse(text):
+        try:
+            parse_dump(text, today=TODAY)
+        except DumpError:
+            pass
+
+    assert_linear_time(parse, shape(2000), shape(20000))
 
 
 def test_a_standfirst_under_the_headline_is_the_dek_and_a_paywall_mark_cuts_the_body():
