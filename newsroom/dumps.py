@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 REGIONS = (
@@ -76,6 +77,7 @@ _CUT_MARKS = ("…", "...")
 _YEAR = r"(?:19|20)\d\d"
 _YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
 _YEAR_ANY = re.compile(rf"\b{_YEAR}\b")
+_YEAR_BOUND = re.compile(_YEAR)  # every _YEAR_ANY match and more: a cheap upper bound
 _ALL_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
 _COPYRIGHT_WORDS = re.compile(r"©|\bcopyright\b", re.IGNORECASE)
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -239,10 +241,18 @@ class _Item:
     position: int
     rest: str
     content: list[_Line] = field(default_factory=list)
+    time: tuple | None | bool = False  # (month, day, hour, minute) once read; False: not yet
 
     @property
     def has_time(self):
-        return bool(self.content) and _TIME.fullmatch(self.content[0].text) is not None
+        return self.read_time() is not None
+
+    def read_time(self):
+        """(month, day, hour, minute) of the time line, or None: read once, asked often."""
+        if self.time is False:
+            match = _TIME.fullmatch(self.content[0].text) if self.content else None
+            self.time = tuple(map(int, match.groups())) if match else None
+        return self.time
 
 
 # -- decoding and lines --------------------------------------------------------
@@ -277,14 +287,36 @@ def collapse(text):
 
 
 def split_lines(text):
+    # str.split is far faster than the regex; CRLF first, then a lone CR, as _LINE_BREAK does.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = []
-    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+    # _Line._make skips the keyword handling of the generated __new__.
+    append, item_line, make = lines.append, _ITEM.fullmatch, _Line._make
+    for number, raw in enumerate(text.split("\n"), start=1):
         body = raw.lstrip()
         if not body:
-            lines.append(_BLANK)
+            append(_BLANK)
             continue
-        leading = raw[: len(raw) - len(body)].replace("\u00a0", " ")
-        lines.append(_Line.read(number, len(leading.expandtabs(4)), collapse(body)))
+        indent = len(raw) - len(body)
+        if indent and raw.count(" ", 0, indent) != indent:  # tabs or NBSPs in the indent
+            indent = len(raw[:indent].replace("\u00a0", " ").expandtabs(4))
+        # A line whose only whitespace is single spaces, none trailing, is already
+        # collapsed: skip the split. In ASCII (controls are gone) the other whitespace
+        # is a tab; elsewhere every whitespace but the space is unprintable.
+        if (
+            "  " in body
+            or body[-1] == " "
+            or ("\t" in body if body.isascii() else not body.isprintable())
+        ):
+            body = collapse(body)
+        # _Line.read, inlined: this loop runs once per line of the dump.
+        item = None
+        if indent and body[:1].isdigit():
+            match = item_line(body)
+            if match:
+                item = (int(match[1]), match[2] or "")
+        append(make((number, indent, body, item)))
     return lines
 
 
@@ -323,6 +355,9 @@ class _Lookahead:
             next_text[index] = following
             prose_from[index] = prose
         self.next_text, self.prose_from = next_text, prose_from
+        # collect_items by start: find_article, find_list (twice) and parse_list all
+        # collect the same runs; a run is read once.
+        self.collected = {}
 
 
 def collect_items(lines, start, ahead):
@@ -330,8 +365,15 @@ def collect_items(lines, start, ahead):
 
     An item owns the indented lines under it; an "N." line indented deeper
     than its item is text of that item. Blank lines inside a list are allowed
-    when the list goes on after them.
+    when the list goes on after them. Read once per ``start`` (see ``_Lookahead``).
     """
+    found = ahead.collected.get(start)
+    if found is None:
+        found = ahead.collected[start] = _collect_items(lines, start, ahead)
+    return found
+
+
+def _collect_items(lines, start, ahead):
     items = []
     index = start
     while index < len(lines):
@@ -373,6 +415,7 @@ def find_list(lines, start, ahead):
     return len(lines)
 
 
+@lru_cache(maxsize=4096)  # a dump repeats a handful of labels thousands of times
 def region_for(label):
     """Map a section label to the region vocabulary, or None."""
     if not label:
@@ -440,9 +483,12 @@ def split_credit(summary):
     are stripped, repeatedly, in one right-to-left scan: each character is
     looked at a bounded number of times, however many remains there are.
     """
-    match = _CREDIT_START.search(summary)
-    if not match:
+    # A match ends at the first "©", its "Copyright" word (9 characters) right before
+    # that "©" and the spaces between: the search starts there, not at every character.
+    first = summary.find("©")
+    if first < 0:
         return summary, None
+    match = _CREDIT_START.search(summary, max(0, len(summary[:first].rstrip()) - 9))
     start = match.start()
     end = _rstrip_to(summary, start, len(summary))
     while end > start:
@@ -494,6 +540,7 @@ def _word_starts(text, start, index):
     return not (before.isalnum() or before == "_")
 
 
+@lru_cache(maxsize=4096)  # and a handful of credits
 def source_name(credit):
     """The outlet's name inside a credit: no ©, years or "All rights reserved"."""
     name = _YEAR_RANGE.sub(" ", credit)
@@ -515,17 +562,13 @@ def parse_summary(lines):
     return summary or None, truncated, credit, source_name(credit) if credit else None
 
 
-def read_time(label):
-    """(month, day, hour, minute) from a time line already known to match."""
-    return tuple(int(part) for part in _TIME.fullmatch(label).groups())
-
-
 # -- years ---------------------------------------------------------------------
 
 
 def years_in(text):
     """Years that date a dump: full dates, and every year after a ©."""
-    if not _YEAR_ANY.search(text):
+    # Every year is "19.." or "20..": two substring tests are much cheaper than a search.
+    if ("19" not in text and "20" not in text) or not _YEAR_ANY.search(text):
         return []
     years = []
     for pattern in (_DATE_MDY, _DATE_DMY):
@@ -559,12 +602,10 @@ def base_year(newest, captured_at, years, today):
 
 def date_headlines(items, headlines, warnings, captured_at, years, today):
     """Give each headline its published_at, rolling the year back as months rise."""
-    times = [
-        read_time(headline.time_label) if headline.time_label else None for headline in headlines
-    ]
+    times = [item.read_time() for item in items]
     readable = [time for time in times if time and 1 <= time[0] <= 12]
     newest = (readable[0][0], readable[0][1]) if readable else None
-    year = base_year(newest, captured_at, years, today)
+    year = base_year(newest, captured_at, years() if captured_at is None else None, today)
     last_month = None
     for item, headline, time in zip(items, headlines, times, strict=True):
         if time is None:
@@ -707,7 +748,10 @@ def parse_dump(data, *, captured_at=None, today=None):
             warnings.append(ParseWarning(line.number, "skipped text before the list"))
     items = parse_list(lines, list_start, warnings, ahead)
     headlines = [parse_headline(item, warnings) for item in items]
-    years = dump_years(lines, article, items)
+
+    def years():  # only read when captured_at does not give the year
+        return dump_years(lines, article, items)
+
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
     parsed = ParsedDump(article=article, headlines=headlines, warnings=warnings)
@@ -715,7 +759,8 @@ def parse_dump(data, *, captured_at=None, today=None):
 
 
 def dump_years(lines, article, items):
-    """Every year the dump's own text gives: per paragraph, summary and other line.
+    """The latest year the dump's own text gives (a list of it, or []): per paragraph,
+    summary and other line.
 
     Indented lines are read through their item's joined text (a date may wrap);
     lines at column 0 also alone (the page title, skipped text).
@@ -726,4 +771,16 @@ def dump_years(lines, article, items):
         texts.extend(article.paragraphs)
         texts.append(article.dek or "")
     texts.extend(" ".join(line.text for line in item.content) for item in items)
-    return [year for text in texts for year in years_in(text)]
+    # Only the latest year is used (base_year): a text whose years cannot beat it is
+    # not searched for dates.
+    latest = None
+    for text in texts:
+        if "19" not in text and "20" not in text:
+            continue
+        bound = max(map(int, _YEAR_BOUND.findall(text)), default=None)
+        if bound is None or (latest is not None and bound <= latest):
+            continue
+        for year in years_in(text):
+            if latest is None or year > latest:
+                latest = year
+    return [] if latest is None else [latest]
