@@ -9,10 +9,11 @@ rows pass through the same converters ``values()`` applies, and come back as
 the same dicts.
 """
 
+import functools
 from datetime import UTC, datetime
 
 from django.db import connections
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 # Stand-ins no real query parameter equals: a datetime, ids and a text nobody stores.
 _NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
@@ -96,11 +97,17 @@ class PreparedValues:
 
 
 def url_maker(name, stand_in="__value__"):
-    """``reverse(name, args=[value])`` for any value, from one ``reverse`` call.
+    """``reverse(name, args=[value])`` for any value, from one ``reverse`` per process.
 
     For a URL pattern with one argument (a slug or an id): the sidebar and the
     tag lists print a link per row, and ``reverse`` costs tens of microseconds.
     ``stand_in`` must fit the pattern's converter (``0`` for ``<int:...>``).
+    Kept per URLconf and script prefix, the two things ``reverse`` reads.
     """
-    prefix, suffix = reverse(name, args=[stand_in]).rsplit(str(stand_in), 1)
+    return _url_maker(name, stand_in, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=256)
+def _url_maker(name, stand_in, urlconf, script_prefix):
+    prefix, suffix = reverse(name, args=[stand_in], urlconf=urlconf).rsplit(str(stand_in), 1)
     return lambda value: f"{prefix}{value}{suffix}"

