@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import Article, RegionTag, TopicTag
-from .templatetags.news import text_lang
+from .rendering import text_lang
 
 SITE_NAME = "Newsroom"
 

@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 
 from .models import Article, Correction, RegionTag, Source, TopicTag
 from .prepared import PreparedValues, url_maker
-from .templatetags.news import text_lang
+from .rendering import text_lang
 
 SITE_NAME = "Newsroom"
 # The front page: one lead, a row of secondary stories, then sections of the

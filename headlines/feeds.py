@@ -13,7 +13,7 @@ from articles.feeds import XmlSafeRssFeed, article_description, feed_stylesheets
 from articles.models import Article, RegionTag, TopicTag
 
 from . import selectors
-from .templatetags.sidebar import http_url
+from .rendering import http_url
 
 SITE_NAME = "Newsroom"
 FEED_ITEMS = 50

@@ -300,7 +300,7 @@ def _sidebar_key(found, limit):
 
 
 def _render_sidebar_entry(found, limit, now):
-    from headlines.templatetags.sidebar import render_sidebar
+    from headlines.rendering import render_sidebar
 
     html = render_sidebar(limit).encode()
     keep = _keep_seconds(found["content"], now)

@@ -4,7 +4,7 @@ When PostgreSQL is stopped, restarting or out of connections (or the SQLite
 file cannot be opened), every view that queries fails with
 ``OperationalError`` or ``InterfaceError``. This middleware turns those into
 ``503 Service Unavailable`` with a ``Retry-After`` header, rendered from
-``templates/503.html``: a standalone page whose rendering touches no database
+``public_templates/503.html``: a standalone page whose rendering touches no database
 (no request context, no sidebar). Nothing is half-written, since each request
 runs its writes in a transaction; when the database is back, the next request
 opens a fresh connection (``CONN_HEALTH_CHECKS``) and the site works again.

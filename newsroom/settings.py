@@ -142,6 +142,13 @@ ROOT_URLCONF = "newsroom.urls"
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
 TEMPLATES = [
+    # The public site (public_templates/ in Jinja2, newsroom/templating.py); the admin below.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "public_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "newsroom.templating.environment"},
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

@@ -8,8 +8,8 @@ from django.utils import timezone
 from articles.models import Article, RegionTag, Source
 from articles.prepared import PreparedValues
 from headlines.models import Headline, HeadlineRegion, Story
+from headlines.rendering import render_sidebar
 from headlines.selectors import _sidebar_queryset, sidebar_headlines
-from headlines.templatetags.sidebar import render_sidebar
 
 
 def _headline(n, **fields):
@@ -99,7 +99,7 @@ def test_article_tags_come_from_both_halves_of_the_union(db):
 def test_site_links_follow_the_script_prefix():
     from django.urls import clear_script_prefix, set_script_prefix
 
-    from articles.templatetags.news import site_url
+    from articles.rendering import site_url
 
     assert site_url("headline-archive") == "/headlines/"
     set_script_prefix("/news/")

@@ -404,7 +404,7 @@ def test_a_server_error_shows_the_500_page(db, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("headlines.templatetags.sidebar.sidebar_headlines", broken)
+    monkeypatch.setattr("headlines.rendering.sidebar_headlines", broken)
     response = Client(raise_request_exception=False).get("/")
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()

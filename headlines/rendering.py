@@ -1,14 +1,14 @@
-"""The site's template library: the ``{% sidebar %}`` and two escaping helpers.
+"""Headlines in the public templates: the sidebar, a headline row, two escaping helpers.
 
-``{% load sidebar %}`` in any template (the article page included: that is how
-the articles layer shows headlines without importing them).
+The templates' environment (newsroom/templating.py) offers them to every page,
+the article page included: that is how the articles layer shows headlines
+without importing them.
 """
 
 import html
 import json
 from urllib.parse import urlsplit
 
-from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,26 +16,23 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from articles.prepared import url_maker
-from articles.templatetags.news import lang_attr, news_clock, time_html
+from articles.rendering import lang_attr, news_clock, time_html
 
-from ..selectors import sidebar_headlines
-
-register = template.Library()
+from .selectors import sidebar_headlines
 
 # What django.utils.html.json_script escapes, so that no text can close the
 # <script> element or open a comment in it.
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-@register.simple_tag(takes_context=True)
-def sidebar(context, limit=None):
+def sidebar(request, limit=None):
     """The latest headlines, as every page shows them.
 
     When the top layer's page cache renders a page it sets
     ``request.sidebar_placeholder``: the page then holds a marker, and the
     sidebar is rendered once per change and shared by every cached page.
     """
-    placeholder = getattr(context.get("request"), "sidebar_placeholder", None)
+    placeholder = getattr(request, "sidebar_placeholder", None)
     if placeholder is not None:
         return placeholder(limit)
     return render_sidebar(limit)
@@ -61,7 +58,6 @@ def render_sidebar(limit=None):
     return mark_safe(f'{title}<ol class="sidebar-list">\n{items}</ol>\n{more}')  # noqa: S308
 
 
-@register.simple_tag
 def headline_body(headline, heading="h2", in_story=False):
     """One headline as every list prints it (``headline_html``)."""
     return headline_html(headline, heading=heading, in_story=in_story)
@@ -97,14 +93,15 @@ def headline_html(
     ]
     region, source = getattr(headline, "primary_region", None), headline.source
     if region:
-        meta = f'<a class="region" href="{_e(_url(region))}" dir="auto">{_e(region.name)}</a>'
+        href = _e(absolute_url(region))
+        meta = f'<a class="region" href="{href}" dir="auto">{_e(region.name)}</a>'
     elif headline.region_label:
         meta = f'<span class="region" dir="auto">{_e(headline.region_label)}</span>'
     else:
         meta = ""
     if source:
         outlet = (
-            f' · <a class="outlet" href="{_e(_url(source))}" dir="auto">'
+            f' · <a class="outlet" href="{_e(absolute_url(source))}" dir="auto">'
             f"{_e(source.display_name)}</a>"
         )
     elif headline.credit:
@@ -142,13 +139,12 @@ def _e(value):
     return html.escape(str(value))
 
 
-def _url(obj):
+def absolute_url(obj):
     """``get_absolute_url`` of a model (a method) or of a sidebar row's namespace (a string)."""
     url = obj.get_absolute_url
     return url() if callable(url) else url
 
 
-@register.filter
 def http_url(value):
     """The URL if it is http(s), else "": a dump's ``javascript:`` never becomes a link."""
     value = (value or "").strip()
@@ -159,7 +155,6 @@ def http_url(value):
     return value if scheme in {"http", "https"} else ""
 
 
-@register.filter
 def json_ld(value):
     """``value`` as a JSON-LD <script>, escaped like Django's ``json_script``.
 

@@ -1,25 +1,22 @@
-"""Template helpers of the public pages: news-style times, the script of dump text.
+"""Helpers of the public templates (public_templates/): news-style times, text scripts.
 
-In the base layer so that every page (articles' and headlines') can load them.
+In the base layer so that every page (articles' and headlines') can use them;
+newsroom/templating.py puts them in the templates' environment.
 """
 
 import functools
 import unicodedata
 
-from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..feeds import xml_safe
-
-register = template.Library()
+from .feeds import xml_safe
 
 
-@register.simple_tag
 def site_url(name):
-    """``{% url name %}`` for a URL without arguments, reversed once per URLconf and prefix.
+    """``url(name)`` for a URL without arguments, reversed once per URLconf and prefix.
 
     The header and footer print a dozen such links on every page, and each
     ``reverse`` walks the resolver: tens of microseconds apiece.
@@ -32,7 +29,6 @@ def _site_url(name, urlconf, prefix):
     return reverse(name, urlconf=urlconf)
 
 
-@register.filter
 def news_time(moment, date_only=False):
     """``<time>``: ``21:10`` today, ``28 Mar, 21:10`` this year, ``28 Mar 2017`` before.
 
@@ -88,19 +84,16 @@ def text_lang(text):
     return ""
 
 
-@register.filter
 def is_rtl(text):
     return bool(text_lang(text))
 
 
-@register.filter
 def lang_attr(text):
     """`` lang="ar"`` for text in a known right-to-left language, else nothing."""
     lang = text_lang(text)
     return format_html(' lang="{}"', lang) if lang else ""
 
 
-@register.filter
 def card_regions(article):
     """The regions a card prints: those the view attached (the front page), else the
     prefetched ones, by name."""
@@ -110,7 +103,6 @@ def card_regions(article):
     return regions
 
 
-@register.filter
 def xml_text(value):
     """Text with the characters XML 1.0 cannot carry turned into spaces (then escaped)."""
     return xml_safe(value or "")
