@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -270,8 +270,7 @@ class Bench:
             self.step(f"pages on {self.o['server']}, {self.o['workers']} workers")
             with self.serve("newsroom.wsgi", cold_env, probe=path) as port:
                 body = servers.urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
-                cold = self.load(port, path)
-            wagtail = self.wagtail_load(reference)
+                cold, wagtail = self.side_by_side(port, path, reference)
             warm_env = self.env(url, cache_url)
             with self.serve("newsroom.wsgi", warm_env, probe=path) as port:
                 warm = self.load(port, path)
@@ -333,24 +332,41 @@ class Bench:
             self.notes.append(f"Wagtail reference unavailable, not measured: {error}")
             return None
 
-    def wagtail_load(self, reference):
-        """The reference's article page, same server, workers and wrk as ours; a Load or None."""
+    def side_by_side(self, port, path, reference):
+        """Our uncached page and the reference's, both served: (ours, Wagtail's or None).
+
+        Same server, workers and wrk; in four halves of ``--duration``, ours,
+        Wagtail, Wagtail, ours, so that a change of the machine's load during
+        the run weighs on both alike.
+        """
         if reference is None:
-            return None
-        path = reference["path"]
-        self.step(f"wagtail reference: {path} on {self.o['server']}")
-        try:
-            with self.serve(
-                wagtail_ref.APP,
-                reference["env"],
-                probe=path,
-                bin_dir=wagtail_ref.bin_dir(),
-                log_name="wagtail-server.log",
-            ) as port:
-                return self.load(port, path)
-        except servers.ServerError as error:
-            self.notes.append(f"Wagtail reference not measured: {error}")
-            return None
+            return self.load(port, path), None
+        their_path = reference["path"]
+        with ExitStack() as stack:
+            try:
+                their_port = stack.enter_context(
+                    self.serve(
+                        wagtail_ref.APP,
+                        reference["env"],
+                        probe=their_path,
+                        bin_dir=wagtail_ref.bin_dir(),
+                        log_name="wagtail-server.log",
+                    )
+                )
+            except servers.ServerError as error:
+                self.notes.append(f"Wagtail reference not measured: {error}")
+                return self.load(port, path), None
+            self.step(f"uncached, side by side with Wagtail's {their_path}: ours, W, W, ours")
+            half = self.o["duration"] / 2
+            ours, theirs = [], []
+            for target, where, found in (
+                (port, path, ours),
+                (their_port, their_path, theirs),
+                (their_port, their_path, theirs),
+                (port, path, ours),
+            ):
+                found.append(self.load(target, where, seconds=half))
+        return servers.merged(ours), servers.merged(theirs)
 
     def uncached_row(self, name, size, cold, wagtail, bare, queries):
         """Our uncached page: N× Wagtail's (the target), and its share of the bare Django view."""

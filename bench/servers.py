@@ -158,6 +158,20 @@ class Load:
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
 
+def merged(loads):
+    """One ``Load`` of several runs of the same page: counts summed, p50 weighted by
+    requests, p99 the worst run's (percentiles of the union are not kept)."""
+    requests = sum(load.requests for load in loads)
+    return Load(
+        requests=requests,
+        seconds=sum(load.seconds for load in loads),
+        errors=sum(load.errors for load in loads),
+        p50=sum(load.p50 * load.requests for load in loads) / requests if requests else 0.0,
+        p99=max(load.p99 for load in loads),
+        bytes=sum(load.bytes for load in loads),
+    )
+
+
 def wrk(port, path, *, seconds, connections, headers=(), warmup=1.0):
     """Load ``path`` for ``seconds`` (after ``warmup``) with wrk, one thread; a ``Load``."""
     program = ensure_wrk()
