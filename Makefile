@@ -52,6 +52,8 @@ serve: $(BIN)/.runtime
 		--workers $${WEB_CONCURRENCY:-2} --blocking-threads 1 --access-log newsroom.wsgi:application
 
 # A benchmark, not a test: prints a table and writes it to bench/results/.
+# Its page stage builds .venv-wagtail (the Wagtail 8 reference, bench/README.md)
+# when missing; without network it says so and goes on (or BENCH_ARGS=--skip-wagtail).
 bench: $(BIN)/.dev
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk
 	$(MANAGE) bench $(BENCH_ARGS)

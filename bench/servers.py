@@ -40,13 +40,15 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def server_command(kind, app, *, port, workers):
+def server_command(kind, app, *, port, workers, bin_dir=None):
+    """The command line of server ``kind``, from ``bin_dir`` (default: our venv's bin)."""
     program, *options = SERVERS[kind]
-    if program == "granian":
+    program = str(Path(bin_dir or BIN) / program)
+    if kind == "granian":
         where = ["--host", LOOPBACK, "--port", str(port), "--workers", str(workers)]
-        return [str(BIN / program), *options, *where, app]
+        return [program, *options, *where, app]
     where = ["--bind", f"{LOOPBACK}:{port}", "--workers", str(workers)]
-    return [str(BIN / program), app, *where, *options]
+    return [program, app, *where, *options]
 
 
 def stop(process, timeout=10.0):
@@ -61,14 +63,17 @@ def stop(process, timeout=10.0):
 
 
 @contextmanager
-def serving(app, *, env, kind=DEFAULT_SERVER, workers=2, log_path, probe="/"):
-    """Run ``app`` (``module:callable``) under server ``kind``; yield its port."""
+def serving(app, *, env, kind=DEFAULT_SERVER, workers=2, log_path, probe="/", bin_dir=None):
+    """Run ``app`` (``module:callable``) under server ``kind``; yield its port.
+
+    ``bin_dir``: the virtualenv whose server runs it (the Wagtail reference has its own).
+    """
     port = free_port()
     if ":" not in app:
         app += ":application"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            server_command(kind, app, port=port, workers=workers),
+            server_command(kind, app, port=port, workers=workers, bin_dir=bin_dir),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -151,6 +156,20 @@ class Load:
     @property
     def rps(self):
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+
+def merged(loads):
+    """One ``Load`` of several runs of the same page: counts summed, p50 weighted by
+    requests, p99 the worst run's (percentiles of the union are not kept)."""
+    requests = sum(load.requests for load in loads)
+    return Load(
+        requests=requests,
+        seconds=sum(load.seconds for load in loads),
+        errors=sum(load.errors for load in loads),
+        p50=sum(load.p50 * load.requests for load in loads) / requests if requests else 0.0,
+        p99=max(load.p99 for load in loads),
+        bytes=sum(load.bytes for load in loads),
+    )
 
 
 def wrk(port, path, *, seconds, connections, headers=(), warmup=1.0):

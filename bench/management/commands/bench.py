@@ -19,6 +19,7 @@ class Command(BaseCommand):
         add("--headlines", type=int, default=100_000)
         add("--big-headlines", type=int, default=1_000_000)
         add("--skip-big", action="store_true")
+        add("--skip-wagtail", action="store_true", help="no Wagtail reference (bench/wagtail_ref)")
         add("--duration", type=float, default=10.0, help="seconds of load per row")
         add("--connections", type=int, default=32)
         add("--workers", type=int, default=2)
