@@ -10,9 +10,9 @@ never is.
 import functools
 
 from django.template import defaultfilters
-from django.utils.html import conditional_escape
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from jinja2 import ChainableUndefined, Environment
 
 from articles.rendering import (
