@@ -221,9 +221,15 @@ class Grouper:
         self.stories = []
         self._index = {}  # term -> list of StoryState
 
-    def add_story(self, story):
+    def add_story(self, story, *, terms=None):
+        """Make ``story`` a candidate; indexed under ``terms`` only, when given.
+
+        A batch only ever looks stories up by its own headlines' terms, so a
+        stored story need not be indexed under its other terms.
+        """
         self.stories.append(story)
-        for term in story.term_counts:
+        held = story.term_counts if terms is None else story.term_counts.keys() & terms
+        for term in held:
             self._index.setdefault(term, []).append(story)
 
     def candidates(self, terms, moment):

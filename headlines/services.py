@@ -69,8 +69,11 @@ class _Batch:
         self.outlets = {}  # id(StoryState) -> set of outlet keys
         self.first = {}  # id(StoryState) -> (first publish time, its title)
 
-    def load(self, story):
-        """Make a stored story a candidate (its terms' frequencies must be at hand)."""
+    def load(self, story, *, terms=None):
+        """Make a stored story a candidate (its terms' frequencies must be at hand).
+
+        ``terms``: the only terms it will be looked up by (the batch's).
+        """
         state = grouping.StoryState(
             key=story,
             last_seen=story.last_seen,
@@ -82,7 +85,7 @@ class _Batch:
         self.outlets[id(state)] = set(story.outlet_keys)
         if story.first_seen is not None:
             self.first[id(state)] = (story.first_seen, story.title)
-        self.grouper.add_story(state)
+        self.grouper.add_story(state, terms=terms)
         return state
 
     def place(self, headline, state):
@@ -232,15 +235,16 @@ def story_assign(*, headlines, window=grouping.WINDOW):
         return []
     for headline in headlines:
         headline.story_terms = _terms(headline)
-    stories = list(_window(headlines, window))
-    # A story's centroid weighs all its terms: their frequencies are read too.
     vocabulary = {t for h in headlines for t in h.story_terms}
-    vocabulary.update(t for story in stories for t in story.term_counts)
-    frequencies = _frequencies(vocabulary)
+    # Only a story sharing a term with the batch can be a candidate: the others
+    # are never scored nor changed, so neither they nor their terms are needed.
+    stories = [s for s in _window(headlines, window) if not vocabulary.isdisjoint(s.term_counts)]
+    # A candidate's centroid weighs all its terms: their frequencies are read too.
+    frequencies = _frequencies(vocabulary.union(*(s.term_counts for s in stories)))
     before = dict(frequencies.counts)
     batch = _Batch(frequencies)
     for story in stories:
-        batch.load(story)
+        batch.load(story, terms=vocabulary)
     _group(batch, headlines)
     batch.write(headlines, saved=False)
     _save_frequencies(before, frequencies)
