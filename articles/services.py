@@ -52,8 +52,7 @@ def rows_insert(model, fields, rows, *, conflict=(), update=(), returning=()):
     """
     quote = connection.ops.quote_name
     column = {
-        f: quote(model._meta.get_field(f).column)
-        for f in (*fields, *conflict, *update, *returning)
+        f: quote(model._meta.get_field(f).column) for f in (*fields, *conflict, *update, *returning)
     }
     names = ", ".join(column[f] for f in fields)
     head = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES "

@@ -7,6 +7,8 @@ that no editor placed: a merge, a split or a chosen lead locks the headlines
 of the story, and a split-out story is closed to grouping.
 """
 
+import json
+
 from django.contrib.admin.models import DELETION
 from django.db import connection, transaction
 from django.utils import timezone
@@ -143,15 +145,24 @@ class _Batch:
 
 def _frequencies(terms):
     # Plain SQL: a window's stories hold thousands of terms, and the ORM's IN
-    # lookup prepares each one; chunks stay under SQLite's parameter limit.
+    # lookup prepares each one. PostgreSQL and SQLite take them all as one
+    # parameter (an array, a JSON list: half the time of binding each term);
+    # elsewhere chunks stay under the parameter limit.
     wanted = sorted({*terms, ALL_HEADLINES})
     table = connection.ops.quote_name(TermFrequency._meta.db_table)
+    select = f"SELECT term, headlines FROM {table} WHERE term "
+    if connection.vendor == "postgresql":
+        queries = [(select + "= ANY(%s)", [wanted])]
+    elif connection.vendor == "sqlite":
+        listed = json.dumps(wanted, ensure_ascii=False)
+        queries = [(select + "IN (SELECT value FROM json_each(%s))", [listed])]
+    else:
+        chunks = [wanted[i : i + FREQUENCY_CHUNK] for i in range(0, len(wanted), FREQUENCY_CHUNK)]
+        queries = [(select + f"IN ({', '.join(['%s'] * len(c))})", c) for c in chunks]
     counts = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(wanted), FREQUENCY_CHUNK):
-            chunk = wanted[start : start + FREQUENCY_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT term, headlines FROM {table} WHERE term IN ({marks})", chunk)
+        for sql, params in queries:
+            cursor.execute(sql, params)
             counts.update(cursor.fetchall())
     documents = counts.pop(ALL_HEADLINES, 0)
     return grouping.DocumentFrequencies(counts=counts, documents=documents)
