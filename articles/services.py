@@ -322,6 +322,7 @@ def tags_add_each(*, links):
 
 # Words and single marks: the units phrases are matched on ("U.S." is U . S .).
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+TOKENS_CACHED = 1 << 16  # distinct tokens a matcher remembers: the words of many imports
 
 
 class PhraseMatcher:
@@ -336,6 +337,7 @@ class PhraseMatcher:
 
     def __init__(self, phrases, *, fold=None):
         self.fold = fold or (lambda text: text)
+        self._starts = {}  # token as written -> can it start a phrase (its fold is a first)
         self.phrases = {self.fold(phrase): phrase for phrase in phrases}
         self.firsts = set()
         self.longest = 1
@@ -347,16 +349,22 @@ class PhraseMatcher:
 
     def findall(self, text):
         """The keys of the phrases found in ``text``, in order."""
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        tokens = list(_TOKEN.finditer(text))
+        starts = self._starts
         found, index = [], 0
-        while index < len(spans):
-            start = spans[index][0]
-            if self.fold(text[start : spans[index][1]]) in self.firsts and not (
-                start and _is_word(text[start - 1])
-            ):
-                last = min(index + self.longest, len(spans)) - 1
+        while index < len(tokens):
+            # Most tokens start no phrase: known by the token itself, not folded each time.
+            token = tokens[index].group()
+            first = starts.get(token)
+            if first is None:
+                if len(starts) >= TOKENS_CACHED:
+                    starts.clear()
+                first = starts[token] = self.fold(token) in self.firsts
+            start = tokens[index].start()
+            if first and not (start and _is_word(text[start - 1])):
+                last = min(index + self.longest, len(tokens)) - 1
                 for end_index in range(last, index - 1, -1):
-                    end = spans[end_index][1]
+                    end = tokens[end_index].end()
                     key = self.fold(text[start:end])
                     if key in self.phrases and not (end < len(text) and _is_word(text[end])):
                         found.append(key)
