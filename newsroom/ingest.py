@@ -31,6 +31,7 @@ from articles.models import (
 from articles.richtext import paragraphs_html
 from articles.services import (
     objects_insert,
+    rows_insert,
     sources_recount,
     sources_resolve,
     suggest_regions,
@@ -568,9 +569,11 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
     ]
     if stale:
         _drop_appearances(result, stale)
-    HeadlineAppearance.objects.bulk_create(
-        [HeadlineAppearance(headline_id=pk, dump=dump, position=pos) for pk, pos in appearances],
-        ignore_conflicts=True,
+    # Plain value rows: an appearance is three integers (seen before: skipped).
+    rows_insert(
+        HeadlineAppearance,
+        ("headline", "dump", "position"),
+        [(pk, dump.pk, position) for pk, position in appearances],
     )
     headlines = list(rows.values())
     # Every source a row of this dump has now or had before it: their counts moved.
