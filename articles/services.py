@@ -13,7 +13,7 @@ from pathlib import Path
 import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import slugify
@@ -101,9 +101,8 @@ def objects_insert(objects, *, key=None):
         return []
     model = type(objects[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
-    rows = [
-        [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects
-    ]
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy per value
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objects]
     returning = key is not None and connection.features.can_return_rows_from_bulk_insert
     pk = model._meta.pk.name
     returned = rows_insert(
