@@ -31,7 +31,6 @@ from articles.models import (
 from articles.richtext import paragraphs_html
 from articles.services import (
     objects_insert,
-    rows_insert,
     sources_recount,
     sources_resolve,
     suggest_regions,
@@ -569,11 +568,9 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
     ]
     if stale:
         _drop_appearances(result, stale)
-    # Plain value rows: an appearance is three integers (seen before: skipped).
-    rows_insert(
-        HeadlineAppearance,
-        ("headline", "dump", "position"),
-        [(pk, dump.pk, position) for pk, position in appearances],
+    HeadlineAppearance.objects.bulk_create(
+        [HeadlineAppearance(headline_id=pk, dump=dump, position=pos) for pk, pos in appearances],
+        ignore_conflicts=True,
     )
     headlines = list(rows.values())
     # Every source a row of this dump has now or had before it: their counts moved.
