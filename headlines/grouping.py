@@ -162,6 +162,21 @@ def cosine(a, b):
     return sum(w * b.get(term, 0.0) for term, w in a.items())
 
 
+class _Weights(dict):
+    """count -> IDF of a term held by so many headlines, for ``total`` (1 + prior + documents).
+
+    The same expression as :meth:`DocumentFrequencies.idf`, so the same floats.
+    """
+
+    def __init__(self, total):
+        super().__init__()
+        self.total = total
+
+    def __missing__(self, count):
+        self[count] = weight = math.log(self.total / (1 + count)) + 1.0
+        return weight
+
+
 @dataclass
 class StoryState:
     """What grouping knows of a story: its members' terms and when it was last seen."""
@@ -220,10 +235,17 @@ class Grouper:
         self.learn = learn  # False: the frequencies already count these headlines
         self.stories = []
         self._index = {}  # term -> list of StoryState
+        self._weights = _Weights(0)
 
-    def add_story(self, story):
+    def add_story(self, story, *, terms=None):
+        """Make ``story`` a candidate; indexed under ``terms`` only, when given.
+
+        A batch only ever looks stories up by its own headlines' terms, so a
+        stored story need not be indexed under its other terms.
+        """
         self.stories.append(story)
-        for term in story.term_counts:
+        held = story.term_counts if terms is None else story.term_counts.keys() & terms
+        for term in held:
             self._index.setdefault(term, []).append(story)
 
     def candidates(self, terms, moment):
@@ -273,13 +295,14 @@ class Grouper:
         """The squared norm of a story's centroid, weighed anew every NORM_REFRESH headlines."""
         bucket = self.frequencies.documents // NORM_REFRESH
         if story._norm[0] != bucket:
-            # DocumentFrequencies.idf inlined: this runs over every term of every candidate.
+            # This runs over every term of every candidate: the IDF of a term
+            # depends only on its count, and most terms share a few counts.
             f = self.frequencies
-            total, counts, log = 1 + f.prior + f.documents, f.counts, math.log
-            square = sum(
-                ((log(total / (1 + counts.get(t, 0))) + 1.0) * n) ** 2
-                for t, n in story.term_counts.items()
-            )
+            total, counts = 1 + f.prior + f.documents, f.counts
+            if self._weights.total != total:
+                self._weights = _Weights(total)
+            weight = self._weights
+            square = sum((weight[counts.get(t, 0)] * n) ** 2 for t, n in story.term_counts.items())
             story._norm = (bucket, square)
         return story._norm[1]
 

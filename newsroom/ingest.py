@@ -16,7 +16,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import reversion
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -353,6 +353,7 @@ def _fail(result, message, line, *, store):
 
 def _write(result, parsed, *, zone, source, publish):
     dump = result.dump
+    stored = dump.pk is not None
     dump.status = Dump.Status.PARSED
     dump.error, dump.error_line = "", None
     dump.save()
@@ -366,7 +367,7 @@ def _write(result, parsed, *, zone, source, publish):
         tagging.append(
             _write_article(result, parsed.article, sources.get(source), publish, lexicon)
         )
-    tagging.append(_write_headlines(result, parsed.headlines, sources, zone, lexicon))
+    tagging.append(_write_headlines(result, parsed.headlines, sources, zone, lexicon, stored))
     # Articles and headlines share the two vocabularies: one lookup of each for both.
     _tag(tagging, result)
 
@@ -474,7 +475,7 @@ def _best_copy(copies):
     }
 
 
-def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
+def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
     copies = {}  # fingerprint -> list of value dicts
     positions = []  # (fingerprint, position)
     regions, topics = {}, {}
@@ -502,7 +503,12 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         )
         topics.setdefault(key, set()).update(suggest_topics(lexicon, parsed.title, parsed.summary))
     dump = result.dump
-    previous = list(HeadlineAppearance.objects.filter(dump=dump).select_related("headline"))
+    # A dump first stored by this transaction has no appearances yet.
+    previous = (
+        list(HeadlineAppearance.objects.filter(dump=dump).select_related("headline"))
+        if stored
+        else []
+    )
     existing = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
     reused = _corrected_headlines(previous, positions, copies, existing)
     existing.update(reused)
@@ -518,8 +524,15 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
     ]
     # New headlines join their story (or start one) by title similarity, then are created.
     story_assign(headlines=new_rows)
-    objects_insert(new_rows)
-    rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    inserted = objects_insert(new_rows, key="fingerprint")
+    if inserted is None:  # no INSERT ... RETURNING: read every row back
+        rows = Headline.objects.in_bulk(list(copies), field_name="fingerprint")
+    else:
+        rows = {**existing, **{headline.fingerprint: headline for headline in inserted}}
+        missing = [key for key in copies if key not in rows]
+        if missing:  # a concurrent import inserted them first: its rows
+            rows.update(Headline.objects.in_bulk(missing, field_name="fingerprint"))
+        rows = _in_default_order(rows)
     previous_sources = {headline.source_id for headline in rows.values()}
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
@@ -569,6 +582,24 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon):
         HeadlineRegion,
         HeadlineTopic,
     )
+
+
+def _in_default_order(rows):
+    """``{fingerprint: Headline}`` in Headline's default order, as ``in_bulk`` reads them.
+
+    Newest first, then by id, NULL times where the database sorts them: the
+    order tags are linked and created rows listed in stays what it was.
+    """
+    nulls_largest = connection.features.nulls_order_largest
+    ordered = sorted(rows.items(), key=lambda item: item[1].pk, reverse=True)
+    ordered.sort(
+        key=lambda item: (
+            (item[1].published_at is None) == nulls_largest,
+            item[1].published_at or 0,
+        ),
+        reverse=True,
+    )
+    return dict(ordered)
 
 
 def _corrected_headlines(previous, positions, copies, existing):
