@@ -65,7 +65,7 @@ loadtest: $(BIN)/.dev
 	$(MANAGE) bench --skip-big --duration 60 --connections 64
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .venv-wagtail .pytest_cache .ruff_cache staticfiles
 
 # One batch-import worker (more: run it again, here or on other hosts).
 worker: $(BIN)/.runtime
