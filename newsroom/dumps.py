@@ -301,14 +301,13 @@ def split_lines(text):
         indent = len(raw) - len(body)
         if indent and raw.count(" ", 0, indent) != indent:  # tabs or NBSPs in the indent
             indent = len(raw[:indent].replace("\u00a0", " ").expandtabs(4))
-        # A line whose only whitespace is single spaces, none trailing, is already
-        # collapsed: skip the split. In ASCII (controls are gone) the other whitespace
-        # is a tab; elsewhere every whitespace but the space is unprintable.
-        if (
-            "  " in body
-            or body[-1] == " "
-            or ("\t" in body if body.isascii() else not body.isprintable())
-        ):
+        # Trailing whitespace is cut without splitting the line into words (a long
+        # line is thousands of them); then a line whose only whitespace is single
+        # spaces is already collapsed. In ASCII (controls are gone) the other
+        # whitespace is a tab; elsewhere every whitespace but the space is unprintable.
+        if body[-1].isspace():
+            body = body.rstrip()
+        if "  " in body or ("\t" in body if body.isascii() else not body.isprintable()):
             body = collapse(body)
         # _Line.read, inlined: this loop runs once per line of the dump.
         item = None
