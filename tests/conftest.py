@@ -1,8 +1,6 @@
 """Shared fixtures. Hypothesis runs 2,000 examples per property in `make test`."""
 
-import gc
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -22,47 +20,16 @@ FIXTURES = ROOT / "tests" / "fixtures"
 SAMPLE = FIXTURES / "samples" / "000_8a9194f29d0be173.txt"
 
 
-# Linear-time tests build an input at two sizes 10x apart. Linear work takes
-# about 10x as long, n log n about 13x, quadratic about 100x: 30x separates them
-# with room for a shared machine (CI saw 21x on a linear input).
-GROWTH_LIMIT = 30
-
-
-def _best_seconds(run, arg, *, runs, at_least=0.0):
-    """CPU seconds of the fastest of ``runs`` calls (more while under ``at_least``
-    in all), the collector paused: a full collection of the test process's heap
-    is noise, not the code under test."""
-    times = []
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.process_time()
-        while len(times) < runs or time.process_time() - started < at_least:
-            begin = time.process_time()
-            run(arg)
-            times.append(time.process_time() - begin)
-    finally:
-        gc.enable()
-    return min(times)
-
-
 @pytest.fixture
 def assert_linear_time():
     """``assert_linear_time(run, small, large)``: fails unless ``run(large)``, on an
-    input 10x ``small``, takes at most GROWTH_LIMIT times as long. Measured up to
-    three times (another process may have taken the core), the lowest ratio kept."""
+    input 10x ``small``, takes at most GROWTH_LIMIT times as long (tests/linear_time.py),
+    timed in this process."""
+    from linear_time import GROWTH_LIMIT, growth
 
     def check(run, small, large, *, what="10x the input"):
-        run(small)
-        run(large)  # first-use costs (regex and stop-word caches, fresh heap arenas) out
-        ratio = float("inf")
-        for _ in range(3):
-            small_time = _best_seconds(run, small, runs=5, at_least=0.1)
-            large_time = _best_seconds(run, large, runs=3)
-            ratio = min(ratio, large_time / max(small_time, 1e-4))
-            if ratio <= GROWTH_LIMIT:
-                return
-        raise AssertionError(f"{what} took {ratio:.0f}x the time (limit {GROWTH_LIMIT}x)")
+        ratio = growth(run, small, large)
+        assert ratio <= GROWTH_LIMIT, f"{what} took {ratio:.0f}x the time (limit {GROWTH_LIMIT}x)"
 
     return check
 
