@@ -13,13 +13,15 @@ import random
 import textwrap
 from datetime import datetime, timedelta
 
+from django.core.management.color import no_style
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from articles.models import Article, ArticleRegion, ArticleTopic, RegionTag, Source, TopicTag
 from articles.richtext import paragraphs_html
 from articles.services import sources_recount, tags_ensure
-from headlines.models import Headline, HeadlineRegion, HeadlineTopic
+from headlines.models import Headline, HeadlineRegion, HeadlineTopic, Story
 
 REGIONS = ["Middle East", "North Africa", "Gulf", "Levant", "Europe", "Africa", "Asia", "Americas"]
 TOPICS = ["Politics", "Security", "Economy", "Energy", "Diplomacy", "Sport", "Culture", "Media"]
@@ -107,6 +109,10 @@ def _articles(rng, count, seed, now, regions, topics, out):
 
 
 def _headlines(rng, first, count, seed, now, regions, topics, source_ids, out):
+    # Stories of 1 to 3 consecutive headlines, as ingest groups them: every
+    # headline has one. A separate generator keeps the headlines themselves
+    # the same as before stories were added.
+    story_rng = random.Random(seed + first + 1)
     for start in range(first, count, BATCH):
         rows, tags = [], []
         for n in range(start, min(start + BATCH, count)):
@@ -129,6 +135,7 @@ def _headlines(rng, first, count, seed, now, regions, topics, source_ids, out):
             )
             tags.append((key, region, rng.choice(topics)))
         with transaction.atomic():
+            _stories(story_rng, rows)
             Headline.objects.bulk_create(rows, ignore_conflicts=True)
             made = dict(
                 Headline.objects.filter(fingerprint__in=[h.fingerprint for h in rows]).values_list(
@@ -145,6 +152,30 @@ def _headlines(rng, first, count, seed, now, regions, topics, source_ids, out):
             )
         if out:
             out.write(f"headlines: {min(start + BATCH, count):,} / {count:,}")
+
+
+def _stories(rng, headlines):
+    """Group ``headlines`` (unsaved) into new stories of 1 to 3 consecutive copies."""
+    groups, at = [], 0
+    while at < len(headlines):
+        size = rng.choice((1, 1, 2, 3))
+        groups.append(headlines[at : at + size])
+        at += size
+    stories = Story.objects.bulk_create(
+        [
+            Story(
+                title=group[-1].title,
+                first_seen=group[-1].published_at,
+                last_seen=group[0].published_at,
+                size=len(group),
+                outlets=len(group),
+            )
+            for group in groups
+        ]
+    )
+    for story, group in zip(stories, groups, strict=True):
+        for headline in group:
+            headline.story_id = story.pk
 
 
 # -- dumps ------------------------------------------------------------------------
@@ -215,7 +246,8 @@ def corpus_grow(*, headlines, out=None):
     Each pass copies up to every existing row under a new fingerprint made
     from the original's id, the database doing the work: a million-row
     corpus in seconds, where building each row in Python takes minutes.
-    Copies keep their titles, times, sources and tags.
+    Copies keep their titles, times, sources and tags; each joins a copy of
+    its story, so stories keep their sizes.
     """
     from django.db import connection
 
@@ -224,7 +256,19 @@ def corpus_grow(*, headlines, out=None):
     columns = [f.column for f in Headline._meta.concrete_fields if f.column != "id"]
     # The id and the pass make it unique; it stays within the column's 64 characters.
     copied = f"'c' || h.{pk} || %s || substr(h.{key}, 1, 40)"
-    chosen = [copied if c == "fingerprint" else f"h.{quote(c)}" for c in columns]
+    # Each copy joins a copy of its story: the story ids shifted by an offset.
+    special = {
+        "fingerprint": (copied, "mark"),
+        "story_id": (f"h.{quote('story_id')} + %s", "offset"),
+    }
+    chosen = [special[c][0] if c in special else f"h.{quote(c)}" for c in columns]
+    params_named = [special[c][1] for c in columns if c in special]
+    story_table = quote(Story._meta.db_table)
+    story_columns = [f.column for f in Story._meta.concrete_fields]
+    story_chosen = [
+        f"s.{pk} + %s" if c == "id" else "NULL" if c == "lead_id" else f"s.{quote(c)}"
+        for c in story_columns
+    ]
     rounds = 0
     while (count := Headline.objects.count()) < headlines:
         rounds += 1
@@ -232,11 +276,18 @@ def corpus_grow(*, headlines, out=None):
         last = Headline.objects.order_by("pk").values_list("pk", flat=True)[
             min(count, headlines - count) - 1
         ]
+        offset = Story.objects.aggregate(top=Max("pk"))["top"] or 0
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {story_table} ({', '.join(quote(c) for c in story_columns)}) "
+                f"SELECT {', '.join(story_chosen)} FROM {story_table} s WHERE s.{pk} IN "
+                f"(SELECT h.{quote('story_id')} FROM {table} h WHERE h.{pk} <= %s)",
+                [offset, last],
+            )
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
                 f"SELECT {', '.join(chosen)} FROM {table} h WHERE h.{pk} <= %s",
-                [mark, last],
+                [{"mark": mark, "offset": offset}[name] for name in params_named] + [last],
             )
             for model in (HeadlineRegion, HeadlineTopic):
                 link = quote(model._meta.db_table)
@@ -247,6 +298,13 @@ def corpus_grow(*, headlines, out=None):
                     f"JOIN {table} c ON c.{key} = {copied} WHERE h.{pk} <= %s",
                     [mark, last],
                 )
+            # A last, partial pass may cut one story: its copy holds fewer.
+            cut = Headline.objects.filter(pk=last).values_list("story_id", flat=True)[0] + offset
+            held = Headline.objects.filter(story_id=cut).count()
+            Story.objects.filter(pk=cut).update(size=held, outlets=held)
         if out:
             out.write(f"headlines: {Headline.objects.count():,} / {headlines:,}")
+    with connection.cursor() as cursor:  # ids were written by hand: PostgreSQL's counter
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Story]):
+            cursor.execute(sql)
     sources_recount(source_ids=list(Source.objects.values_list("pk", flat=True)))

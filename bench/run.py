@@ -1,6 +1,7 @@
 """One bench run: every figure of the table, measured in the same run (see bench/README.md)."""
 
 import json
+import math
 import os
 import platform
 import secrets
@@ -91,17 +92,27 @@ def throwaway_database(tmp, label):
     config["TEST"] = {**old_test, "NAME": name}
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     ContentType.objects.clear_cache()
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{name}"
-    else:
-        user = f"{config['USER']}:{config['PASSWORD']}@" if config.get("USER") else ""
-        url = f"postgres://{user}{config['HOST'] or 'localhost'}:{config['PORT'] or 5432}/{name}"
     try:
-        yield url
+        yield database_url(name)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         config["TEST"] = old_test
         ContentType.objects.clear_cache()
+
+
+def database_url(name):
+    """The DATABASE_URL of database ``name`` on the current connection's server."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    config = connection.settings_dict
+    user = f"{config['USER']}:{config['PASSWORD']}@" if config.get("USER") else ""
+    return f"postgres://{user}{config['HOST'] or 'localhost'}:{config['PORT'] or 5432}/{name}"
+
+
+def analyze():
+    """Fresh planner statistics, as a database in service has them."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def live_article_path():
@@ -257,6 +268,7 @@ class Bench:
         articles, headlines = self.o["articles"], self.o["headlines"]
         self.step(f"corpus: {articles:,} articles, {headlines:,} headlines")
         corpus_generate(articles=articles, headlines=headlines, sources=200, seed=SEED)
+        analyze()
         path = live_article_path()
         size = f"{headlines:,} headlines"
         queries = measure.count_queries([path])[path][1]
@@ -458,33 +470,41 @@ class Bench:
     # -- growth ------------------------------------------------------------------
 
     def growth_stage(self, url):
+        """p99 of each page at 10k and at 1M headlines, both served at once.
+
+        The 10k corpus is cloned (Django's test-database cloning) before the
+        main database grows to 1M, and the files are synced to disk, so that
+        neither load runs while the other's writes are flushed. Each page is
+        loaded small, big, big, small, like the Wagtail comparison: a change
+        of the machine's load weighs on both sizes alike.
+        """
         small, big = SMALL_HEADLINES, self.o["big_headlines"]
-        env = self.env(url, "dummy://")
-        found = {}
-        for count, first in ((small, 0), (big, small)):
-            self.step(f"growth: corpus of {count:,} headlines")
-            if first:
-                corpus_grow(headlines=count)
-            else:
-                corpus_generate(articles=100, headlines=count, sources=200, seed=SEED)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE")
-            cookie = admin_cookie(self.secret)
-            path = live_article_path()
-            with self.serve("newsroom.wsgi", env, probe=path) as port:
-                seconds = max(2.0, self.o["duration"] / 2)
-                found[count] = {"article": self.load(port, path, connections=2, seconds=seconds)}
-                for page in CHANGELISTS:
-                    found[count][page] = self.load(
-                        port, page, connections=2, seconds=seconds, headers=[cookie]
-                    )
-        for page in found[small]:
+        self.step(f"growth: corpus of {small:,} headlines, cloned")
+        corpus_generate(articles=100, headlines=small, sources=200, seed=SEED)
+        cookie = admin_cookie(self.secret)  # the session is in both databases
+        path = live_article_path()
+        analyze()  # both databases planned from their own statistics
+        connection.close()
+        connection.creation.clone_test_db(suffix="small", verbosity=0, autoclobber=True)
+        clone = connection.creation.get_test_db_clone_settings("small")["NAME"]
+        try:
+            self.step(f"growth: main database grown to {big:,} headlines")
+            corpus_grow(headlines=big)
+            analyze()
+            connection.close()
+            os.sync()
+            found = self.growth_loads(
+                {small: database_url(clone), big: url}, [path, *CHANGELISTS], cookie
+            )
+        finally:
+            connection.close()
+            connection.creation.destroy_test_db(suffix="small", verbosity=0)
+        for page in [path, *CHANGELISTS]:
             a, b = found[small][page], found[big][page]
             # No response in the whole run counts as unbounded growth, not as none.
             done = a.requests - a.errors > 0 and b.requests - b.errors > 0
             growth = b.p99 / a.p99 if done and a.p99 else float("inf")
-            name = "article page, uncached" if page == "article" else f"changelist `{page}`"
+            name = "article page, uncached" if page == path else f"changelist `{page}`"
             self.rows.append(
                 Row(
                     f"growth: {name}",
@@ -498,6 +518,42 @@ class Bench:
                     verdict("growth", growth),
                 )
             )
+
+    def growth_loads(self, urls, pages, cookie):
+        """{size: {page: Load}}: each page loaded on both servers, small, big, big, small."""
+        (small, small_url), (big, big_url) = urls.items()
+        quarter = max(2, math.ceil(self.o["duration"] / 4))
+        found = {small: {}, big: {}}
+        with ExitStack() as stack:
+            ports = {
+                size: stack.enter_context(
+                    self.serve(
+                        "newsroom.wsgi",
+                        self.env(where, "dummy://"),
+                        probe=pages[0],
+                        log_name=f"growth-{size}.log",
+                    )
+                )
+                for size, where in ((small, small_url), (big, big_url))
+            }
+            self.step(f"growth: {len(pages)} pages, each small, big, big, small")
+            for page in pages:
+                headers = [] if page == pages[0] else [cookie]
+                runs = {small: [], big: []}
+                for turn, size in enumerate((small, big, big, small)):
+                    runs[size].append(
+                        self.load(
+                            ports[size],
+                            page,
+                            connections=2,
+                            seconds=quarter,
+                            headers=headers,
+                            warmup=1.0 if turn < 2 else 0,
+                        )
+                    )
+                for size in runs:
+                    found[size][page] = servers.merged(runs[size])
+        return found
 
     # -- report ------------------------------------------------------------------
 

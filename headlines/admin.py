@@ -347,7 +347,9 @@ class StoryHeadlineInline(admin.TabularInline):
 class StoryAdmin(admin.ModelAdmin):
     list_display = ["id", "title", "size", "outlets", "first_seen", "last_seen", "closed"]
     search_fields = ["title"]
-    date_hierarchy = "last_seen"
+    # Not a date_hierarchy: its month links are a DISTINCT over every story
+    # (2.4 s a view at half a million stories); this filter's choices are fixed.
+    list_filter = [("last_seen", admin.DateFieldListFilter), "closed"]
     show_full_result_count = False
     paginator = BoundedCountPaginator
     fields = ["title", "lead", "closed", "size", "outlets", "first_seen", "last_seen"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from bench import measure, run, servers
 from bench.corpus import bench_dump_text
@@ -85,3 +86,21 @@ def test_the_table_is_markdown_with_verdicts():
     assert len(lines) == 3 and lines[0].startswith("| measurement |")
     assert "page \\| cold" in lines[2] and "NOT met" in lines[2]
     assert "met" in run.verdict("growth", 1.1) and "NOT" not in run.verdict("growth", 1.1)
+
+
+@pytest.mark.django_db
+def test_the_corpus_groups_headlines_into_stories_and_grows_with_them():
+    from bench.corpus import corpus_generate, corpus_grow
+    from headlines.models import Headline, Story
+
+    corpus_generate(articles=2, headlines=40, sources=3, seed=5)
+    assert not Headline.objects.filter(story=None).exists()
+    sizes = {s.pk: s.size for s in Story.objects.all()}
+    assert 1 <= min(sizes.values()) and max(sizes.values()) <= 3 and len(sizes) < 40
+    corpus_grow(headlines=100)
+    assert Headline.objects.count() == 100
+    assert not Headline.objects.filter(story=None).exists()
+    # Every story, original or copy, holds as many headlines as its size says.
+    for story in Story.objects.annotate(held=Count("headlines")):
+        assert story.held == story.size, story.pk
+    Story.objects.create(title="After the copies")  # the id counter was moved past them
