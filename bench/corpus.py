@@ -257,12 +257,8 @@ def corpus_grow(*, headlines, out=None):
     # The id and the pass make it unique; it stays within the column's 64 characters.
     copied = f"'c' || h.{pk} || %s || substr(h.{key}, 1, 40)"
     # Each copy joins a copy of its story: the story ids shifted by an offset.
-    special = {
-        "fingerprint": (copied, "mark"),
-        "story_id": (f"h.{quote('story_id')} + %s", "offset"),
-    }
-    chosen = [special[c][0] if c in special else f"h.{quote(c)}" for c in columns]
-    params_named = [special[c][1] for c in columns if c in special]
+    computed = {"fingerprint": copied, "story_id": f"h.{quote('story_id')} + %s"}
+    chosen = [computed.get(c, f"h.{quote(c)}") for c in columns]
     story_table = quote(Story._meta.db_table)
     story_columns = [f.column for f in Story._meta.concrete_fields]
     story_chosen = [
@@ -287,7 +283,8 @@ def corpus_grow(*, headlines, out=None):
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
                 f"SELECT {', '.join(chosen)} FROM {table} h WHERE h.{pk} <= %s",
-                [{"mark": mark, "offset": offset}[name] for name in params_named] + [last],
+                [{"fingerprint": mark, "story_id": offset}[c] for c in columns if c in computed]
+                + [last],
             )
             for model in (HeadlineRegion, HeadlineTopic):
                 link = quote(model._meta.db_table)

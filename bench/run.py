@@ -521,7 +521,7 @@ class Bench:
 
     def growth_loads(self, urls, pages, cookie):
         """{size: {page: Load}}: each page loaded on both servers, small, big, big, small."""
-        (small, small_url), (big, big_url) = urls.items()
+        small, big = urls
         quarter = max(2, math.ceil(self.o["duration"] / 4))
         found = {small: {}, big: {}}
         with ExitStack() as stack:
@@ -534,7 +534,7 @@ class Bench:
                         log_name=f"growth-{size}.log",
                     )
                 )
-                for size, where in ((small, small_url), (big, big_url))
+                for size, where in urls.items()
             }
             self.step(f"growth: {len(pages)} pages, each small, big, big, small")
             for page in pages:
