@@ -20,10 +20,10 @@ credit clean-up is one right-to-left scan: :func:`split_credit`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
 
 REGIONS = (
     "Middle East",
@@ -206,51 +206,61 @@ class ParsedDump:
         }
 
 
-class _Line(NamedTuple):
-    """One input line. A tuple of plain values, which the garbage collector stops
-    tracking: with millions of lines, full collections that walk every line
-    would cost more than the parse."""
+class _Lines:
+    """The dump's lines, column by column: index ``i`` is line ``i + 1`` of the input.
 
-    number: int  # 1-based line of the input
-    indent: int  # columns of leading whitespace, tabs to stops of 4
-    text: str  # stripped, spaces collapsed
-    item: tuple | None  # (position, rest) for an indented "N. title" line
+    Columns rather than an object per line: a dump of millions of lines would
+    spend more building line objects than parsing them. Built by :func:`split_lines`.
+    """
 
-    @classmethod
-    def read(cls, number, indent, text):
-        item = None
-        if indent and text[:1].isdigit():
-            match = _ITEM.fullmatch(text)
-            if match:
-                item = (int(match[1]), match[2] or "")
-        return cls(number, indent, text, item)
+    def __init__(self, texts, indents, items):
+        self.text = texts  # stripped, spaces collapsed; "" for a blank line
+        self.indent = indents  # columns of leading whitespace, tabs to stops of 4; 0 if blank
+        self.item = items  # {index: (position, rest)} of each indented "N. title" line
+        self.count = len(texts)
+        # Index of the last non-blank line at column 0 (-1: none): prose stands at or
+        # after i exactly when i <= it. One number, so no rule scans ahead for prose.
+        self.last_prose = next(
+            (i for i in range(self.count - 1, -1, -1) if texts[i] and not indents[i]), -1
+        )
+        self._next_text = {}  # blank line -> first non-blank line after it, once asked
+        # collect_items by start: find_article, find_list (twice) and parse_list all
+        # collect the same runs; a run is read once.
+        self.collected = {}
 
-    @property
-    def blank(self):
-        return not self.text
+    def prose_from(self, index):
+        """A non-blank line at column 0 stands at or after ``index``."""
+        return index <= self.last_prose
 
+    def next_text(self, index):
+        """Index of the first non-blank line at or after ``index`` (``count``: none).
 
-# Every blank line is this one object: a 5 MB dump of line breaks is 5 million
-# lines, and no rule reads a blank line's number or indent, only that it is blank.
-_BLANK = _Line(0, 0, "", None)
+        Asked at the first blank line of a run and remembered, so each run of
+        blank lines is walked once, however many lists end at it.
+        """
+        found = self._next_text.get(index)
+        if found is None:
+            texts, found = self.text, index
+            while found < self.count and not texts[found]:
+                found += 1
+            self._next_text[index] = found
+        return found
 
 
 @dataclass(slots=True)
 class _Item:
-    line: _Line
+    number: int  # 1-based line of the "N. title" line
+    indent: int
     position: int
     rest: str
-    content: list[_Line] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)  # texts of the lines under the item
+    content_number: int = 0  # line of the first of them
     time: tuple | None | bool = False  # (month, day, hour, minute) once read; False: not yet
-
-    @property
-    def has_time(self):
-        return self.read_time() is not None
 
     def read_time(self):
         """(month, day, hour, minute) of the time line, or None: read once, asked often."""
         if self.time is False:
-            match = _TIME.fullmatch(self.content[0].text) if self.content else None
+            match = _TIME.fullmatch(self.content[0]) if self.content else None
             self.time = tuple(map(int, match.groups())) if match else None
         return self.time
 
@@ -287,36 +297,34 @@ def collapse(text):
 
 
 def split_lines(text):
+    """The text's :class:`_Lines`. Each step runs over all lines at once in C-level
+    loops (comprehensions, str methods): this is the only pass over every character."""
     # str.split is far faster than the regex; CRLF first, then a lone CR, as _LINE_BREAK does.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    # _Line._make skips the keyword handling of the generated __new__.
-    append, item_line, make = lines.append, _ITEM.fullmatch, _Line._make
-    for number, raw in enumerate(text.split("\n"), start=1):
-        body = raw.lstrip()
-        if not body:
-            append(_BLANK)
-            continue
-        indent = len(raw) - len(body)
-        if indent and raw.count(" ", 0, indent) != indent:  # tabs or NBSPs in the indent
-            indent = len(raw[:indent].replace("\u00a0", " ").expandtabs(4))
-        # Trailing whitespace is cut without splitting the line into words (a long
-        # line is thousands of them); then a line whose only whitespace is single
-        # spaces is already collapsed. In ASCII (controls are gone) the other
-        # whitespace is a tab; elsewhere every whitespace but the space is unprintable.
-        if body[-1].isspace():
-            body = body.rstrip()
-        if "  " in body or ("\t" in body if body.isascii() else not body.isprintable()):
-            body = collapse(body)
-        # _Line.read, inlined: this loop runs once per line of the dump.
-        item = None
-        if indent and body[:1].isdigit():
-            match = item_line(body)
-            if match:
-                item = (int(match[1]), match[2] or "")
-        append(make((number, indent, body, item)))
-    return lines
+    raws = text.split("\n")
+    lefts = [raw.lstrip() for raw in raws]
+    indents = [len(raw) - len(left) if left else 0 for raw, left in zip(raws, lefts, strict=True)]
+    # Tabs or NBSPs in an indent count as columns (tabs to stops of 4).
+    for index in [i for i, n in enumerate(indents) if n and raws[i].count(" ", 0, n) != n]:
+        raw = raws[index]
+        indents[index] = len(raw[: indents[index]].replace("\u00a0", " ").expandtabs(4))
+    texts = [left.rstrip() for left in lefts]
+    # A line whose only whitespace is single spaces is already collapsed. In ASCII
+    # (controls are gone) the other whitespace is a tab; elsewhere every whitespace
+    # but the space is unprintable.
+    texts = [
+        collapse(body)
+        if "  " in body or ("\t" in body if body.isascii() else not body.isprintable())
+        else body
+        for body in texts
+    ]
+    items = {}
+    for index in [i for i, n in enumerate(indents) if n and texts[i][:1].isdigit()]:
+        match = _ITEM.fullmatch(texts[index])
+        if match:
+            items[index] = (int(match[1]), match[2] or "")
+    return _Lines(texts, indents, items)
 
 
 def strip_cut_mark(text):
@@ -331,87 +339,62 @@ def strip_cut_mark(text):
 # -- anatomy -------------------------------------------------------------------
 
 
-class _Lookahead:
-    """What the list rules ask about the lines after a point, for every point.
-
-    Built in one backwards pass so that no rule scans the rest of the dump
-    again (a scan per blank line or per run of items is quadratic).
-    """
-
-    def __init__(self, lines):
-        count = len(lines)
-        # next_text[i]: index of the first non-blank line at or after i (count: none).
-        next_text = [count] * (count + 1)
-        # prose_from[i]: a non-blank line at column 0 stands at or after i.
-        prose_from = [False] * (count + 1)
-        following, prose = count, False
-        for index in range(count - 1, -1, -1):
-            line = lines[index]
-            if line.text:
-                following = index
-                if not line.indent:
-                    prose = True
-            next_text[index] = following
-            prose_from[index] = prose
-        self.next_text, self.prose_from = next_text, prose_from
-        # collect_items by start: find_article, find_list (twice) and parse_list all
-        # collect the same runs; a run is read once.
-        self.collected = {}
-
-
-def collect_items(lines, start, ahead):
+def collect_items(lines, start):
     """The numbered items from ``start``, and the index where they stop.
 
     An item owns the indented lines under it; an "N." line indented deeper
     than its item is text of that item. Blank lines inside a list are allowed
-    when the list goes on after them. Read once per ``start`` (see ``_Lookahead``).
+    when the list goes on after them. Read once per ``start`` (``_Lines.collected``).
     """
-    found = ahead.collected.get(start)
+    found = lines.collected.get(start)
     if found is None:
-        found = ahead.collected[start] = _collect_items(lines, start, ahead)
+        found = lines.collected[start] = _collect_items(lines, start)
     return found
 
 
-def _collect_items(lines, start, ahead):
+def _collect_items(lines, start):
+    texts, indents, numbered, count = lines.text, lines.indent, lines.item, lines.count
     items = []
     index = start
-    while index < len(lines):
-        line = lines[index]
-        if line.blank:
-            following = ahead.next_text[index]
-            if following == len(lines) or lines[following].indent == 0:
+    while index < count:
+        if not texts[index]:
+            following = lines.next_text(index)
+            if following == count or indents[following] == 0:
                 break
             index = following  # every blank line of the run would decide the same
             continue
-        if line.indent == 0:
+        indent = indents[index]
+        if indent == 0:
             break
-        numbered = line.item
-        if numbered and (not items or line.indent <= items[-1].line.indent):
-            items.append(_Item(line, *numbered))
+        item = numbered.get(index)
+        if item and (not items or indent <= items[-1].indent):
+            items.append(_Item(index + 1, indent, *item))
         elif items:
-            items[-1].content.append(line)
+            last = items[-1]
+            if not last.content:
+                last.content_number = index + 1
+            last.content.append(texts[index])
         else:
             break
         index += 1
     return items, index
 
 
-def find_list(lines, start, ahead):
+def find_list(lines, start):
     """Index of the first line of the headline list at or after ``start``.
 
     A run of numbered items is the list when one of them has a time line, or
     when no prose follows it (a list whose time lines were all lost).
     """
-    index = start
-    while index < len(lines):
-        if lines[index].item:
-            items, end = collect_items(lines, index, ahead)
-            if any(item.has_time for item in items) or not ahead.prose_from[end]:
-                return index
-            index = end
-        else:
-            index += 1
-    return len(lines)
+    starts = sorted(lines.item)
+    at = bisect_left(starts, start)
+    while at < len(starts):
+        index = starts[at]
+        items, end = collect_items(lines, index)
+        if any(item.read_time() for item in items) or not lines.prose_from(end):
+            return index
+        at = bisect_left(starts, end, at)
+    return lines.count
 
 
 @lru_cache(maxsize=4096)  # a dump repeats a handful of labels thousands of times
@@ -434,7 +417,7 @@ def region_for(label):
 
 def parse_teaser(item):
     """(dek, dek_truncated, region_label) from the first teaser item."""
-    texts = [line.text for line in item.content]
+    texts = item.content
     if not texts:
         return None, False, None
     label = None
@@ -446,16 +429,16 @@ def parse_teaser(item):
     return dek, truncated, label
 
 
-def parse_body(lines):
+def parse_body(texts):
     """Paragraphs (blank-line separated), and whether the last one was cut."""
     paragraphs, current = [], []
-    for line in lines:
-        if line.blank:
+    for text in texts:
+        if not text:
             if current:
                 paragraphs.append(" ".join(current))
                 current = []
         else:
-            current.append(line.text)
+            current.append(text)
     if current:
         paragraphs.append(" ".join(current))
     truncated = False
@@ -550,11 +533,11 @@ def source_name(credit):
     return name.strip(_NAME_EDGES) or None
 
 
-def parse_summary(lines):
-    """(summary, summary_truncated, credit, source) from an item's summary lines."""
-    if not lines:
+def parse_summary(texts):
+    """(summary, summary_truncated, credit, source) from the texts of an item's summary lines."""
+    if not texts:
         return None, False, None, None
-    text = " ".join(line.text for line in lines)
+    text = " ".join(texts)
     text = text.removeprefix("Language Undefined").lstrip()
     before, credit = split_credit(text)
     summary, truncated = strip_cut_mark(before)
@@ -618,7 +601,7 @@ def date_headlines(items, headlines, warnings, captured_at, years, today):
             headline.published_at = datetime(year, month, day, hour, minute)
         except ValueError:
             warnings.append(
-                ParseWarning(item.content[0].number, f"impossible time {headline.time_label!r}")
+                ParseWarning(item.content_number, f"impossible time {headline.time_label!r}")
             )
 
 
@@ -629,49 +612,48 @@ def parse_headline(item, warnings):
     title, label = split_title(item.rest)
     content = item.content
     time_label = None
-    if item.has_time:
-        time_label, content = content[0].text, content[1:]
+    if item.read_time():
+        time_label, content = content[0], content[1:]
     else:
-        warnings.append(ParseWarning(item.line.number, "headline without a time line"))
+        warnings.append(ParseWarning(item.number, "headline without a time line"))
     summary, summary_truncated, credit, source = parse_summary(content)
     if not title:
-        warnings.append(ParseWarning(item.line.number, "headline without a title"))
+        warnings.append(ParseWarning(item.number, "headline without a title"))
     return ParsedHeadline(
-        position=item.position,
-        title=title,
-        region_label=label,
-        region=region_for(label),
-        time_label=time_label,
-        published_at=None,
-        summary=summary,
-        summary_truncated=summary_truncated,
-        credit=credit,
-        source=source,
-        line=item.line.number,
+        item.position,
+        title,
+        label,
+        region_for(label),
+        time_label,
+        None,  # published_at: date_headlines gives it, from the whole list
+        summary,
+        summary_truncated,
+        credit,
+        source,
+        item.number,
     )
 
 
-def parse_list(lines, start, warnings, ahead):
+def parse_list(lines, start, warnings):
     """Items of the list from ``start``; stray prose in the list is skipped with a warning."""
     items = []
-    index = start
-    while index < len(lines):
-        if lines[index].item:
-            found, index = collect_items(lines, index, ahead)
+    texts, index = lines.text, start
+    while index < lines.count:
+        if index in lines.item:
+            found, index = collect_items(lines, index)
             items.extend(found)
         else:
-            line = lines[index]
-            if not line.blank:
-                warnings.append(ParseWarning(line.number, "skipped text outside the list"))
+            if texts[index]:
+                warnings.append(ParseWarning(index + 1, "skipped text outside the list"))
             index += 1
     expected = 1
     for item in items:
         if item.position < expected:
-            warnings.append(ParseWarning(item.line.number, f"position {item.position} repeated"))
+            warnings.append(ParseWarning(item.number, f"position {item.position} repeated"))
         elif item.position > expected:
             warnings.append(
                 ParseWarning(
-                    item.line.number,
+                    item.number,
                     f"numbering skips from {expected - 1} to {item.position}",
                 )
             )
@@ -679,29 +661,28 @@ def parse_list(lines, start, warnings, ahead):
     return items
 
 
-def find_article(lines, first_item, warnings, ahead):
+def find_article(lines, first_item, warnings):
     """(title, teaser item or None, index where the body starts) or None."""
-    head = [index for index in range(first_item) if not lines[index].blank]
+    texts, indents = lines.text, lines.indent
+    head = [index for index in range(first_item) if texts[index]]
     if not head:
         return None
-    if first_item < len(lines):
-        items, end = collect_items(lines, first_item, ahead)
-        h1 = lines[head[-1]]
+    if first_item < lines.count:
+        items, end = collect_items(lines, first_item)
+        h1 = head[-1]
         # The teaser sits right under the h1. Past a blank line, untimed items
         # are a teaser only when body text follows them; otherwise they are a
         # headline list whose times were lost ("Latest headlines", blank, list).
-        adjacent = head[-1] == first_item - 1 or (len(head) <= 2 and ahead.prose_from[end])
-        if h1.indent == 0 and adjacent and not any(item.has_time for item in items):
+        adjacent = h1 == first_item - 1 or (len(head) <= 2 and lines.prose_from(end))
+        if indents[h1] == 0 and adjacent and not any(item.read_time() for item in items):
             for index in head[1:-1]:
-                warnings.append(ParseWarning(lines[index].number, "skipped text before the h1"))
-            return h1.text, items[0], end
-    title_index = head[0]
-    h1_index = head[1] if len(head) > 1 else None
-    if h1_index is None:
+                warnings.append(ParseWarning(index + 1, "skipped text before the h1"))
+            return texts[h1], items[0], end
+    if len(head) < 2:
         return None
-    page_title, h1 = lines[title_index], lines[h1_index]
-    if h1.indent == 0 and h1.text.casefold() in page_title.text.casefold():
-        return h1.text, None, h1_index + 1
+    page_title, h1 = head[0], head[1]
+    if indents[h1] == 0 and texts[h1].casefold() in texts[page_title].casefold():
+        return texts[h1], None, h1 + 1
     return None
 
 
@@ -719,17 +700,16 @@ def parse_dump(data, *, captured_at=None, today=None):
     if html_capture.is_html(text):
         return html_capture.parse_html(data, captured_at=captured_at, today=today)
     lines = split_lines(text)
-    ahead = _Lookahead(lines)
     warnings = []
-    first_item = next((i for i, line in enumerate(lines) if line.item), len(lines))
-    found = find_article(lines, first_item, warnings, ahead)
+    first_item = min(lines.item, default=lines.count)
+    found = find_article(lines, first_item, warnings)
     article = None
-    list_start = find_list(lines, 0, ahead)
+    list_start = find_list(lines, 0)
     if found:
         title, teaser, body_start = found
-        list_start = find_list(lines, body_start, ahead)
+        list_start = find_list(lines, body_start)
         dek, dek_truncated, label = parse_teaser(teaser) if teaser else (None, False, None)
-        paragraphs, truncated = parse_body(lines[body_start:list_start])
+        paragraphs, truncated = parse_body(lines.text[body_start:list_start])
         article = ParsedArticle(
             title=title,
             dek=dek,
@@ -740,16 +720,16 @@ def parse_dump(data, *, captured_at=None, today=None):
             truncated=truncated,
         )
     else:
-        if list_start == len(lines):
+        if list_start == lines.count:
             return captures.parse_capture(text, captured_at=captured_at, today=today)
-        skipped = [line for line in lines[:list_start] if not line.blank][1:]
-        for line in skipped:
-            warnings.append(ParseWarning(line.number, "skipped text before the list"))
-    items = parse_list(lines, list_start, warnings, ahead)
+        skipped = [index for index in range(list_start) if lines.text[index]][1:]
+        for index in skipped:
+            warnings.append(ParseWarning(index + 1, "skipped text before the list"))
+    items = parse_list(lines, list_start, warnings)
     headlines = [parse_headline(item, warnings) for item in items]
 
     def years():  # only read when captured_at does not give the year
-        return dump_years(lines, article, items)
+        return dump_years(text, lines, article, items)
 
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
@@ -757,29 +737,50 @@ def parse_dump(data, *, captured_at=None, today=None):
     return captures.better_reading(parsed, text, captured_at=captured_at, today=today)
 
 
-def dump_years(lines, article, items):
+def dump_years(text, lines, article, items):
     """The latest year the dump's own text gives (a list of it, or []): per paragraph,
     summary and other line.
 
     Indented lines are read through their item's joined text (a date may wrap);
     lines at column 0 also alone (the page title, skipped text).
     """
-    texts = [line.text for line in lines if line.indent == 0 and line.text]
+    texts = [
+        line for line, indent in zip(lines.text, lines.indent, strict=True) if line and not indent
+    ]
     texts.extend(item.rest for item in items)
     if article:
         texts.extend(article.paragraphs)
         texts.append(article.dek or "")
-    texts.extend(" ".join(line.text for line in item.content) for item in items)
+    texts.extend(" ".join(item.content) for item in items)
     # Only the latest year is used (base_year): a text whose years cannot beat it is
-    # not searched for dates.
+    # not searched for dates, and once one reaches the latest year-like digits of the
+    # whole dump, no text can beat it.
+    ceiling = _latest_year_digits(text)
     latest = None
-    for text in texts:
-        if "19" not in text and "20" not in text:
+    for part in texts:
+        if latest is not None and latest >= ceiling:
+            break
+        if "19" not in part and "20" not in part:
             continue
-        bound = max(map(int, _YEAR_BOUND.findall(text)), default=None)
+        bound = max(map(int, _YEAR_BOUND.findall(part)), default=None)
         if bound is None or (latest is not None and bound <= latest):
             continue
-        for year in years_in(text):
+        for year in years_in(part):
             if latest is None or year > latest:
                 latest = year
     return [] if latest is None else [latest]
+
+
+def _latest_year_digits(text):
+    """The largest 19xx or 20xx anywhere in ``text`` (digits as ``\\d`` reads them), or 0:
+    no year a rule reads in a part of the text can be later."""
+    for prefix in ("20", "19"):  # any 20xx is later than every 19xx
+        latest, at = 0, text.find(prefix)
+        while at >= 0:
+            digits = text[at : at + 4]
+            if len(digits) == 4 and digits.isdecimal():
+                latest = max(latest, int(digits))
+            at = text.find(prefix, at + 1)
+        if latest:
+            return latest
+    return 0
