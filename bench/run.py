@@ -475,8 +475,8 @@ class Bench:
         The 10k corpus is cloned (Django's test-database cloning) before the
         main database grows to 1M, and the files are synced to disk, so that
         neither load runs while the other's writes are flushed. Each page is
-        loaded small, big, big, small, like the Wagtail comparison: a change
-        of the machine's load weighs on both sizes alike.
+        loaded small, big, big, small, twice, like the Wagtail comparison: a
+        change of the machine's load weighs on both sizes alike.
         """
         small, big = SMALL_HEADLINES, self.o["big_headlines"]
         self.step(f"growth: corpus of {small:,} headlines, cloned")
@@ -520,7 +520,8 @@ class Bench:
             )
 
     def growth_loads(self, urls, pages, cookie):
-        """{size: {page: Load}}: each page loaded on both servers, small, big, big, small."""
+        """{size: {page: Load}}: each page loaded on both servers, small, big, big, small,
+        twice; each size's runs pooled (p99 of a few hundred requests is a few of them)."""
         small, big = urls
         quarter = max(2, math.ceil(self.o["duration"] / 4))
         found = {small: {}, big: {}}
@@ -536,11 +537,11 @@ class Bench:
                 )
                 for size, where in urls.items()
             }
-            self.step(f"growth: {len(pages)} pages, each small, big, big, small")
+            self.step(f"growth: {len(pages)} pages, each small, big, big, small, twice")
             for page in pages:
                 headers = [] if page == pages[0] else [cookie]
                 runs = {small: [], big: []}
-                for turn, size in enumerate((small, big, big, small)):
+                for turn, size in enumerate((small, big, big, small) * 2):
                     runs[size].append(
                         self.load(
                             ports[size],

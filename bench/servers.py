@@ -152,6 +152,8 @@ class Load:
     p50: float  # seconds
     p99: float
     bytes: int
+    # The latency distribution as (seconds, share of requests) pairs (wrk_report.lua).
+    quantiles: tuple = ()
 
     @property
     def rps(self):
@@ -159,17 +161,34 @@ class Load:
 
 
 def merged(loads):
-    """One ``Load`` of several runs of the same page: counts summed, p50 weighted by
-    requests, p99 the worst run's (percentiles of the union are not kept)."""
+    """One ``Load`` of several runs of the same page: counts summed, p50 and p99
+    those of all their requests pooled (each run weighs by its requests)."""
     requests = sum(load.requests for load in loads)
+    pooled = sorted(
+        (latency, share * load.requests) for load in loads for latency, share in load.quantiles
+    )
     return Load(
         requests=requests,
         seconds=sum(load.seconds for load in loads),
         errors=sum(load.errors for load in loads),
-        p50=sum(load.p50 * load.requests for load in loads) / requests if requests else 0.0,
-        p99=max(load.p99 for load in loads),
+        p50=pooled_percentile(pooled, 0.50),
+        p99=pooled_percentile(pooled, 0.99),
         bytes=sum(load.bytes for load in loads),
+        quantiles=tuple((latency, weight / requests) for latency, weight in pooled)
+        if requests
+        else (),
     )
+
+
+def pooled_percentile(pooled, level):
+    """The latency below which ``level`` of the weight of sorted (latency, weight) pairs lies."""
+    target = level * sum(weight for _, weight in pooled)
+    running = 0.0
+    for latency, weight in pooled:
+        running += weight
+        if running >= target:
+            return latency
+    return pooled[-1][0] if pooled else 0.0
 
 
 def wrk(port, path, *, seconds, connections, headers=(), warmup=1.0):
@@ -213,4 +232,5 @@ def wrk(port, path, *, seconds, connections, headers=(), warmup=1.0):
         p50=found["p50"] / 1e6,
         p99=found["p99"] / 1e6,
         bytes=found["bytes"],
+        quantiles=tuple((latency / 1e6, share) for latency, share in found["quantiles"]),
     )

@@ -40,8 +40,27 @@ def test_wrk_loads_the_static_app_under_the_server_which_is_then_stopped(tmp_pat
         found = servers.wrk(port, "/", seconds=1, connections=2, warmup=0)
     assert found.requests > 0 and found.errors == 0 and 0 < found.p50 <= found.p99
     assert found.bytes >= found.requests * len(BODY)
+    assert abs(sum(share for _, share in found.quantiles) - 1) < 1e-6
+    assert servers.merged([found]).p99 == pytest.approx(found.p99, rel=0.05, abs=1e-4)
     with pytest.raises(OSError):
         servers.urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+
+
+def load(requests, quantiles):
+    return servers.Load(requests, 1.0, 0, 0.0, 0.0, 0, quantiles=tuple(quantiles))
+
+
+def test_runs_of_a_page_are_pooled_by_their_requests_not_by_the_worst_tail():
+    # 10,000 requests at 1 ms, and a short run of 100 whose slowest 2 % took 50 ms:
+    # 2 slow requests of 10,100 are not the p99 of the page (the worst run's p99 was).
+    steady = load(10_000, [(0.001, 1.0)])
+    short = load(100, [(0.001, 0.98), (0.050, 0.02)])
+    both = servers.merged([steady, short])
+    assert both.requests == 10_100
+    assert both.p50 == both.p99 == 0.001
+    # Where slow requests are more than 1 % of all of them, they are the p99.
+    slow = servers.merged([steady, load(300, [(0.001, 0.5), (0.050, 0.5)])])
+    assert slow.p50 == 0.001 and slow.p99 == 0.050
 
 
 @pytest.mark.django_db
