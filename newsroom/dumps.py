@@ -12,8 +12,8 @@ headlines with times, summaries and credits. Any part but one of "article" or
 Dumps come from third-party pages, so a slow input is a denial of service:
 the parser is linear in its input for every input. Each line is visited a
 bounded number of times (what the list rules need to know about the lines
-after a point is computed once, in one backwards pass: :class:`_Lookahead`),
-and no regular expression runs again over a string that a loop shortens (the
+after a point is known once: the last prose line, and each blank run's end, in
+:class:`_Lines`), and no regular expression runs again over a string that a loop shortens (the
 credit clean-up is one right-to-left scan: :func:`split_credit`).
 """
 
