@@ -1,7 +1,6 @@
 """One bench run: every figure of the table, measured in the same run (see bench/README.md)."""
 
 import json
-import math
 import os
 import platform
 import secrets
@@ -475,8 +474,9 @@ class Bench:
         The 10k corpus is cloned (Django's test-database cloning) before the
         main database grows to 1M, and the files are synced to disk, so that
         neither load runs while the other's writes are flushed. Each page is
-        loaded small, big, big, small, twice, like the Wagtail comparison: a
-        change of the machine's load weighs on both sizes alike.
+        loaded small, big, big, small in 1-second turns, over and over (the
+        Wagtail comparison's order, finer): a change of the machine's load
+        weighs on both sizes alike.
         """
         small, big = SMALL_HEADLINES, self.o["big_headlines"]
         self.step(f"growth: corpus of {small:,} headlines, cloned")
@@ -520,10 +520,14 @@ class Bench:
             )
 
     def growth_loads(self, urls, pages, cookie):
-        """{size: {page: Load}}: each page loaded on both servers, small, big, big, small,
-        twice; each size's runs pooled (p99 of a few hundred requests is a few of them)."""
+        """{size: {page: Load}}: each page loaded on both servers in 1-second turns,
+        small, big, big, small, over and over; each size's turns pooled.
+
+        A burst of the shared machine's load lasts seconds: in short turns it falls
+        on both sizes, where in one long run it made one size's p99 alone.
+        """
         small, big = urls
-        quarter = max(2, math.ceil(self.o["duration"] / 4))
+        rounds = max(2, round(self.o["duration"] * 0.6))  # 24 turns at the default 10 s
         found = {small: {}, big: {}}
         with ExitStack() as stack:
             ports = {
@@ -537,17 +541,17 @@ class Bench:
                 )
                 for size, where in urls.items()
             }
-            self.step(f"growth: {len(pages)} pages, each small, big, big, small, twice")
+            self.step(f"growth: {len(pages)} pages, each small, big, big, small × {rounds}")
             for page in pages:
                 headers = [] if page == pages[0] else [cookie]
                 runs = {small: [], big: []}
-                for turn, size in enumerate((small, big, big, small) * 2):
+                for turn, size in enumerate((small, big, big, small) * rounds):
                     runs[size].append(
                         self.load(
                             ports[size],
                             page,
                             connections=2,
-                            seconds=quarter,
+                            seconds=1,
                             headers=headers,
                             warmup=1.0 if turn < 2 else 0,
                         )
