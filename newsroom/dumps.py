@@ -217,6 +217,7 @@ class _Lines:
         self.text = texts  # stripped, spaces collapsed; "" for a blank line
         self.indent = indents  # columns of leading whitespace, tabs to stops of 4; 0 if blank
         self.item = items  # {index: (position, rest)} of each indented "N. title" line
+        self.item_starts = list(items)  # their indices, ascending (split_lines reads in order)
         self.count = len(texts)
         # Index of the last non-blank line at column 0 (-1: none): prose stands at or
         # after i exactly when i <= it. One number, so no rule scans ahead for prose.
@@ -297,8 +298,8 @@ def collapse(text):
 
 
 def split_lines(text):
-    """The text's :class:`_Lines`. Each step runs over all lines at once in C-level
-    loops (comprehensions, str methods): this is the only pass over every character."""
+    """The text's :class:`_Lines`. Each step runs over all lines at once, in
+    comprehensions and C string methods, not in a Python loop per line."""
     # str.split is far faster than the regex; CRLF first, then a lone CR, as _LINE_BREAK does.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -386,7 +387,7 @@ def find_list(lines, start):
     A run of numbered items is the list when one of them has a time line, or
     when no prose follows it (a list whose time lines were all lost).
     """
-    starts = sorted(lines.item)
+    starts = lines.item_starts
     at = bisect_left(starts, start)
     while at < len(starts):
         index = starts[at]
@@ -620,17 +621,17 @@ def parse_headline(item, warnings):
     if not title:
         warnings.append(ParseWarning(item.number, "headline without a title"))
     return ParsedHeadline(
-        item.position,
-        title,
-        label,
-        region_for(label),
-        time_label,
-        None,  # published_at: date_headlines gives it, from the whole list
-        summary,
-        summary_truncated,
-        credit,
-        source,
-        item.number,
+        position=item.position,
+        title=title,
+        region_label=label,
+        region=region_for(label),
+        time_label=time_label,
+        published_at=None,  # date_headlines gives it, from the whole list
+        summary=summary,
+        summary_truncated=summary_truncated,
+        credit=credit,
+        source=source,
+        line=item.number,
     )
 
 
@@ -701,7 +702,7 @@ def parse_dump(data, *, captured_at=None, today=None):
         return html_capture.parse_html(data, captured_at=captured_at, today=today)
     lines = split_lines(text)
     warnings = []
-    first_item = min(lines.item, default=lines.count)
+    first_item = lines.item_starts[0] if lines.item_starts else lines.count
     found = find_article(lines, first_item, warnings)
     article = None
     list_start = find_list(lines, 0)
@@ -729,7 +730,7 @@ def parse_dump(data, *, captured_at=None, today=None):
     headlines = [parse_headline(item, warnings) for item in items]
 
     def years():  # only read when captured_at does not give the year
-        return dump_years(text, lines, article, items)
+        return dump_years(lines, article, items)
 
     date_headlines(items, headlines, warnings, captured_at, years, today or date.today())
     warnings.sort(key=lambda warning: warning.line)
@@ -737,7 +738,7 @@ def parse_dump(data, *, captured_at=None, today=None):
     return captures.better_reading(parsed, text, captured_at=captured_at, today=today)
 
 
-def dump_years(text, lines, article, items):
+def dump_years(lines, article, items):
     """The latest year the dump's own text gives (a list of it, or []): per paragraph,
     summary and other line.
 
@@ -753,13 +754,9 @@ def dump_years(text, lines, article, items):
         texts.append(article.dek or "")
     texts.extend(" ".join(item.content) for item in items)
     # Only the latest year is used (base_year): a text whose years cannot beat it is
-    # not searched for dates, and once one reaches the latest year-like digits of the
-    # whole dump, no text can beat it.
-    ceiling = _latest_year_digits(text)
+    # not searched for dates.
     latest = None
     for part in texts:
-        if latest is not None and latest >= ceiling:
-            break
         if "19" not in part and "20" not in part:
             continue
         bound = max(map(int, _YEAR_BOUND.findall(part)), default=None)
@@ -769,18 +766,3 @@ def dump_years(text, lines, article, items):
             if latest is None or year > latest:
                 latest = year
     return [] if latest is None else [latest]
-
-
-def _latest_year_digits(text):
-    """The largest 19xx or 20xx anywhere in ``text`` (digits as ``\\d`` reads them), or 0:
-    no year a rule reads in a part of the text can be later."""
-    for prefix in ("20", "19"):  # any 20xx is later than every 19xx
-        latest, at = 0, text.find(prefix)
-        while at >= 0:
-            digits = text[at : at + 4]
-            if len(digits) == 4 and digits.isdecimal():
-                latest = max(latest, int(digits))
-            at = text.find(prefix, at + 1)
-        if latest:
-            return latest
-    return 0
