@@ -19,8 +19,10 @@ credit clean-up is one right-to-left scan: :func:`split_credit`).
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -42,6 +44,12 @@ _CP1252 = {byte: bytes([byte]).decode("cp1252", errors="replace") for byte in ra
 _CP1252_TABLE = str.maketrans(
     {chr(byte): (char if char != "\ufffd" else chr(byte)) for byte, char in _CP1252.items()}
 )
+
+# Bytes without which a UTF-8 (or cp1252) text holds no character of _CONTROLS:
+# the C0 controls but tab, LF and CR, DEL, and the bytes every noncharacter's
+# UTF-8 holds (0xB7 in U+FDD0-U+FDEF, 0xBF in every U+xFFFE and U+xFFFF).
+# Strict UTF-8 decoding refuses surrogates.
+_CLEAN_BYTES = bytes(set(range(256)) - set(range(0x20)) - {0x7F, 0xB7, 0xBF} | {0x09, 0x0A, 0x0D})
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Characters no parsed text may carry: C0 controls but tab, LF and CR (XML 1.0
@@ -77,7 +85,8 @@ _CUT_MARKS = ("…", "...")
 _YEAR = r"(?:19|20)\d\d"
 _YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
 _YEAR_ANY = re.compile(rf"\b{_YEAR}\b")
-_YEAR_BOUND = re.compile(_YEAR)  # every _YEAR_ANY match and more: a cheap upper bound
+# Every _YEAR_ANY match and more, a century each: cheap upper bounds (dump_years).
+_CENTURIES = ((2000, re.compile(r"20\d\d")), (1900, re.compile(r"19\d\d")))
 _ALL_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
 _COPYRIGHT_WORDS = re.compile(r"©|\bcopyright\b", re.IGNORECASE)
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -123,7 +132,7 @@ class DumpError(ValueError):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: half the objects the collector tracks
 class ParseWarning:
     line: int
     message: str
@@ -154,7 +163,7 @@ class ParsedArticle:
         return {**{key: item[key] for key in order}, **item}
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: half the objects the collector tracks
 class ParsedHeadline:
     position: int
     title: str
@@ -287,8 +296,15 @@ def decode(data):
     return text.removeprefix("\ufeff")
 
 
-def without_controls(text):
-    """Control and non-characters become spaces (see ``_CONTROLS``); line breaks stay."""
+def without_controls(text, data=None):
+    """Control and non-characters become spaces (see ``_CONTROLS``); line breaks stay.
+
+    ``data``, the bytes ``text`` was decoded from, when given: most dumps hold
+    none of the bytes such a character needs, and one C pass over the bytes
+    tells it ten times faster than the regex over the text.
+    """
+    if isinstance(data, bytes) and not data.translate(None, _CLEAN_BYTES):
+        return text
     return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
 
 
@@ -687,13 +703,37 @@ def find_article(lines, first_item, warnings):
     return None
 
 
+@contextmanager
+def _collection_paused():
+    """The cyclic garbage collector off for the block, back on after (if it was on).
+
+    A parse makes an object or more per line and none of them form a cycle:
+    collecting them is wasted work, and in a long-lived process each full
+    collection it triggers walks the whole heap (a third of a big dump's parse).
+    Reference counting still frees everything the parse drops.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def parse_dump(data, *, captured_at=None, today=None):
     """Parse a page dump (``bytes`` or ``str``) into a :class:`ParsedDump`.
 
     ``captured_at`` (a date) fixes the year of the headlines; ``today`` is the
     last resort for it. Raises :class:`DumpError` for what is not a dump.
     """
-    text = without_controls(decode(data))
+    with _collection_paused():
+        return _parse_dump(data, captured_at=captured_at, today=today)
+
+
+def _parse_dump(data, *, captured_at, today):
+    text = without_controls(decode(data), data)
     if not text.strip():
         raise DumpError("empty file")
     from newsroom import captures, html_capture  # they build on this module's classes
@@ -754,15 +794,24 @@ def dump_years(lines, article, items):
         texts.append(article.dek or "")
     texts.extend(" ".join(item.content) for item in items)
     # Only the latest year is used (base_year): a text whose years cannot beat it is
-    # not searched for dates.
+    # not searched for dates. All texts are scanned at once, joined by NUL (no
+    # date, year or © rule crosses it), for year-like numbers above the latest so
+    # far; only the texts holding one are read. The order texts are read in does
+    # not change the latest, so each century is one scan: a literal prefix makes
+    # it a fast string search (a regex starting with "19|20" tries every character).
+    joined = "\x00".join(texts)
     latest = None
-    for part in texts:
-        if "19" not in part and "20" not in part:
+    for century, pattern in _CENTURIES:
+        if latest is not None and latest >= century + 99:
             continue
-        bound = max(map(int, _YEAR_BOUND.findall(part)), default=None)
-        if bound is None or (latest is not None and bound <= latest):
-            continue
-        for year in years_in(part):
-            if latest is None or year > latest:
-                latest = year
+        read_to = 0
+        for found in pattern.finditer(joined):
+            if found.start() < read_to or (latest is not None and int(found[0]) <= latest):
+                continue
+            start = joined.rfind("\x00", 0, found.start()) + 1
+            read_to = joined.find("\x00", found.end())
+            read_to = len(joined) if read_to < 0 else read_to
+            for year in years_in(joined[start:read_to]):
+                if latest is None or year > latest:
+                    latest = year
     return [] if latest is None else [latest]
