@@ -81,6 +81,8 @@ _LINK_WORD = {
     word: re.compile(re.escape(word), re.IGNORECASE)
     for word in ("read", "more", "continue", "reading")
 }
+# The letters the remains end in; no other character matches them in any case (re rules).
+_LINK_LAST_LETTERS = frozenset("dDeEgG")
 _CUT_MARKS = ("…", "...")
 _YEAR = r"(?:19|20)\d\d"
 _YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
@@ -322,10 +324,12 @@ def split_lines(text):
     raws = text.split("\n")
     lefts = [raw.lstrip() for raw in raws]
     indents = [len(raw) - len(left) if left else 0 for raw, left in zip(raws, lefts, strict=True)]
-    # Tabs or NBSPs in an indent count as columns (tabs to stops of 4).
-    for index in [i for i, n in enumerate(indents) if n and raws[i].count(" ", 0, n) != n]:
-        raw = raws[index]
-        indents[index] = len(raw[: indents[index]].replace("\u00a0", " ").expandtabs(4))
+    # Tabs or NBSPs in an indent count as columns (tabs to stops of 4); other
+    # whitespace is one column, as len() counts it: without either, nothing to fix.
+    if "\t" in text or "\u00a0" in text:
+        for index in [i for i, n in enumerate(indents) if n and raws[i].count(" ", 0, n) != n]:
+            raw = raws[index]
+            indents[index] = len(raw[: indents[index]].replace("\u00a0", " ").expandtabs(4))
     texts = [left.rstrip() for left in lefts]
     # A line whose only whitespace is single spaces is already collapsed. In ASCII
     # (controls are gone) the other whitespace is a tab; elsewhere every whitespace
@@ -497,6 +501,8 @@ def split_credit(summary):
             end -= 3
         elif summary[end - 1] == "(":
             end -= 1
+        elif summary[end - 1] not in _LINK_LAST_LETTERS:
+            break  # most credits: no link remains can end here, no regex asked
         else:
             remains = _link_remains_at(summary, start, end)
             if remains is None:
