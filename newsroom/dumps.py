@@ -230,12 +230,12 @@ class _Lines:
         self.item = items  # {index: (position, rest)} of each indented "N. title" line
         self.item_starts = list(items)  # their indices, ascending (split_lines reads in order)
         self.count = len(texts)
-        # Index of the last non-blank line at column 0 (-1: none): prose stands at or
-        # after i exactly when i <= it. One number, so no rule scans ahead for prose.
-        self.last_prose = next(
-            (i for i in range(self.count - 1, -1, -1) if texts[i] and not indents[i]), -1
-        )
+        # The non-blank lines at column 0 ("prose"), ascending: where a list stops.
+        self.prose = [i for i, indent in enumerate(indents) if not indent and texts[i]]
+        # Prose stands at or after i exactly when i <= the last one (-1: none).
+        self.last_prose = self.prose[-1] if self.prose else -1
         self._next_text = {}  # blank line -> first non-blank line after it, once asked
+        self._run_end = {}  # prose line (or count) -> where a list before it stops
         # collect_items by start: find_article, find_list (twice) and parse_list all
         # collect the same runs; a run is read once.
         self.collected = {}
@@ -257,6 +257,22 @@ class _Lines:
                 found += 1
             self._next_text[index] = found
         return found
+
+    def run_end(self, start):
+        """Where a run of indented lines from ``start`` stops: at the next prose
+        line, or at the first of the blank lines right before it (or the end).
+
+        Remembered by that line, so each blank run is walked once.
+        """
+        at = bisect_left(self.prose, start + 1)
+        prose = self.prose[at] if at < len(self.prose) else self.count
+        end = self._run_end.get(prose)
+        if end is None:
+            end, texts = prose, self.text
+            while end > start and not texts[end - 1]:
+                end -= 1
+            self._run_end[prose] = end
+        return end
 
 
 @dataclass(slots=True)
@@ -374,31 +390,23 @@ def collect_items(lines, start):
 
 
 def _collect_items(lines, start):
-    texts, indents, numbered, count = lines.text, lines.indent, lines.item, lines.count
+    # A run stops at prose (or blank lines before it); within it, each "N." line
+    # no deeper than the item before starts an item, and owns the lines up to
+    # the next one but its blank lines.
+    texts, indents, numbered, starts = lines.text, lines.indent, lines.item, lines.item_starts
+    end = lines.run_end(start)
+    at = bisect_left(starts, start)
     items = []
-    index = start
-    while index < count:
-        if not texts[index]:
-            following = lines.next_text(index)
-            if following == count or indents[following] == 0:
-                break
-            index = following  # every blank line of the run would decide the same
-            continue
-        indent = indents[index]
-        if indent == 0:
-            break
-        item = numbered.get(index)
-        if item and (not items or indent <= items[-1].indent):
-            items.append(_Item(index + 1, indent, *item))
-        elif items:
-            last = items[-1]
-            if not last.content:
-                last.content_number = index + 1
-            last.content.append(texts[index])
-        else:
-            break
-        index += 1
-    return items, index
+    for index in starts[at : bisect_left(starts, end, at)]:
+        if not items or indents[index] <= items[-1].indent:
+            items.append(_Item(index + 1, indents[index], *numbered[index]))
+    for item, following in zip(items, [item.number - 1 for item in items[1:]] + [end], strict=True):
+        first = item.number  # the index of the line after the item's
+        content = [text for text in texts[first:following] if text]
+        if content:
+            item.content = content
+            item.content_number = (first if texts[first] else lines.next_text(first)) + 1
+    return items, end
 
 
 def find_list(lines, start):
@@ -495,19 +503,20 @@ def split_credit(summary):
     start = match.start()
     end = _rstrip_to(summary, start, len(summary))
     while end > start:
-        if summary.endswith("…", start, end):
+        last = summary[end - 1]
+        if last == "…":
             end -= 1
-        elif summary.endswith("...", start, end):
+        elif last == "." and summary.endswith("...", start, end):
             end -= 3
-        elif summary[end - 1] == "(":
+        elif last == "(":
             end -= 1
-        elif summary[end - 1] not in _LINK_LAST_LETTERS:
-            break  # most credits: no link remains can end here, no regex asked
-        else:
+        elif last in _LINK_LAST_LETTERS:
             remains = _link_remains_at(summary, start, end)
             if remains is None:
                 break
             end = remains
+        else:
+            break  # most credits: no remains can end here, no regex asked
         end = _rstrip_to(summary, start, end)
     return summary[:start].rstrip(), summary[start:end] or None
 
@@ -740,7 +749,7 @@ def parse_dump(data, *, captured_at=None, today=None):
 
 def _parse_dump(data, *, captured_at, today):
     text = without_controls(decode(data), data)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): no copy of a big text
         raise DumpError("empty file")
     from newsroom import captures, html_capture  # they build on this module's classes
 
@@ -791,9 +800,7 @@ def dump_years(lines, article, items):
     Indented lines are read through their item's joined text (a date may wrap);
     lines at column 0 also alone (the page title, skipped text).
     """
-    texts = [
-        line for line, indent in zip(lines.text, lines.indent, strict=True) if line and not indent
-    ]
+    texts = [lines.text[index] for index in lines.prose]
     texts.extend(item.rest for item in items)
     if article:
         texts.extend(article.paragraphs)
