@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint check serve bench loadtest clean worker bench-queue
+.PHONY: run test lint check serve bench bench-tools loadtest clean worker bench-queue
 
 # The venv is rebuilt when a requirements file changes.
 $(BIN)/.runtime: requirements.txt
@@ -54,15 +54,21 @@ serve: $(BIN)/.runtime
 # A benchmark, not a test: prints a table and writes it to bench/results/.
 # Its page stage builds .venv-wagtail (the Wagtail 8 reference, bench/README.md)
 # when missing; without network it says so and goes on (or BENCH_ARGS=--skip-wagtail).
-bench: $(BIN)/.dev
-	@command -v wrk >/dev/null || apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk
+bench: $(BIN)/.dev bench-tools
 	$(MANAGE) bench $(BENCH_ARGS)
 
 # By hand, not part of `make test`: the page rows for 60 s at 64 connections,
 # one of them while a dump imports every second (no 1M corpus).
-loadtest: $(BIN)/.dev
-	@command -v wrk >/dev/null || apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk
+loadtest: $(BIN)/.dev bench-tools
 	$(MANAGE) bench --skip-big --duration 60 --connections 64
+
+# Debian's wrk (the load) and redis-server (the cached rows' page cache), when missing;
+# apt's lists are read once if the install fails without them (a fresh machine).
+BENCH_TOOLS = $(strip $(if $(shell command -v wrk),,wrk) $(if $(shell command -v redis-server),,redis-server))
+bench-tools:
+	@test -z "$(BENCH_TOOLS)" || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get install -y -qq $(BENCH_TOOLS) >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(BENCH_TOOLS); }; }
 
 clean:
 	rm -rf $(VENV) .venv-wagtail .pytest_cache .ruff_cache staticfiles
