@@ -12,9 +12,10 @@ headlines with times, summaries and credits. Any part but one of "article" or
 Dumps come from third-party pages, so a slow input is a denial of service:
 the parser is linear in its input for every input. Each line is visited a
 bounded number of times (what the list rules need to know about the lines
-after a point is known once: the last prose line, and each blank run's end, in
-:class:`_Lines`), and no regular expression runs again over a string that a loop shortens (the
-credit clean-up is one right-to-left scan: :func:`split_credit`).
+after a point is known once, in :class:`_Lines`: the prose lines, and where a
+run of items before each stops), and no regular expression runs again over a
+string that a loop shortens (the credit clean-up is one right-to-left scan:
+:func:`split_credit`).
 """
 
 from __future__ import annotations
@@ -234,7 +235,6 @@ class _Lines:
         self.prose = [i for i, indent in enumerate(indents) if not indent and texts[i]]
         # Prose stands at or after i exactly when i <= the last one (-1: none).
         self.last_prose = self.prose[-1] if self.prose else -1
-        self._next_text = {}  # blank line -> first non-blank line after it, once asked
         self._run_end = {}  # prose line (or count) -> where a list before it stops
         # collect_items by start: find_article, find_list (twice) and parse_list all
         # collect the same runs; a run is read once.
@@ -243,20 +243,6 @@ class _Lines:
     def prose_from(self, index):
         """A non-blank line at column 0 stands at or after ``index``."""
         return index <= self.last_prose
-
-    def next_text(self, index):
-        """Index of the first non-blank line at or after ``index`` (``count``: none).
-
-        Asked at the first blank line of a run and remembered, so each run of
-        blank lines is walked once, however many lists end at it.
-        """
-        found = self._next_text.get(index)
-        if found is None:
-            texts, found = self.text, index
-            while found < self.count and not texts[found]:
-                found += 1
-            self._next_text[index] = found
-        return found
 
     def run_end(self, start):
         """Where a run of indented lines from ``start`` stops: at the next prose
@@ -401,11 +387,11 @@ def _collect_items(lines, start):
         if not items or indents[index] <= items[-1].indent:
             items.append(_Item(index + 1, indents[index], *numbered[index]))
     for item, following in zip(items, [item.number - 1 for item in items[1:]] + [end], strict=True):
-        first = item.number  # the index of the line after the item's
-        content = [text for text in texts[first:following] if text]
+        block = texts[item.number : following]  # item.number: the index of the line after it
+        content = [text for text in block if text]
         if content:
             item.content = content
-            item.content_number = (first if texts[first] else lines.next_text(first)) + 1
+            item.content_number = item.number + next(i for i, text in enumerate(block) if text) + 1
     return items, end
 
 
