@@ -66,6 +66,22 @@ class Screenshots:
         return path
 
 
+def sign_in(browser, base, username, password):
+    """Sign in on the admin's login page and wait for the desk to come back.
+
+    The login page shows the desk's header too, so waiting for its text alone let a test
+    go on while the login POST was still in flight (its next browser.get then cancelled
+    it and landed on the login page again): wait for the sign-out form instead."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{base}/admin/login/")
+    browser.find_element(By.ID, "id_username").send_keys(username)
+    browser.find_element(By.ID, "id_password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "logout-form"))
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "dialogs: log the page's dialogs (DevTools events)")
 

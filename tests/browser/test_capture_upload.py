@@ -39,7 +39,8 @@ def shoot_each_section(browser, step):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_editor_uploads_three_captures_and_a_saved_page_and_imports_them(
-    live_server, editor_login  # noqa: F811 - the fixture imported above
+    live_server,
+    editor_login,  # noqa: F811 - the fixture imported above
 ):
     browser = editor_login
     browser.get(f"{live_server.url}/admin/articles/dump/ingest/")
@@ -97,7 +98,8 @@ def test_an_editor_uploads_three_captures_and_a_saved_page_and_imports_them(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_dump_leads_the_editor_to_the_format_section(
-    live_server, editor_login  # noqa: F811 - the fixture imported above
+    live_server,
+    editor_login,  # noqa: F811 - the fixture imported above
 ):
     browser = editor_login
     browser.get(f"{live_server.url}/admin/articles/dump/ingest/")

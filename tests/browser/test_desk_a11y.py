@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import Select
 from articles.models import Article, Batch, Dump, RegionTag, Source, TopicKeyword, TopicTag
 from headlines.models import Headline, Story
 from newsroom.ingest import dump_ingest, dump_preview
+from tests.browser.conftest import sign_in
 from tests.browser.test_editor_flow import see
 from tests.conftest import SAMPLE, editors_group
 from tests.test_admin_desk import HEADLINE_ONLY
@@ -167,10 +168,7 @@ def test_every_desk_page_is_accessible_under_the_csp(live_server, browser, djang
 
     browser.get(f"{live_server.url}/admin/login/")
     audit(browser, "login", problems)
-    browser.find_element(By.ID, "id_username").send_keys("desk")
-    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    see(browser, "Newsroom desk")
+    sign_in(browser, live_server.url, "desk", PASSWORD)
     policy = browser.execute_script(
         "return fetch(location.href).then(r => r.headers.get('content-security-policy'))"
     )

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 
 from articles.models import Article, Source
 from headlines.models import Headline
+from tests.browser.conftest import sign_in
 from tests.browser.test_desk_a11y import PASSWORD, desk_data
-from tests.browser.test_editor_flow import see
 from tests.conftest import editors_group
 
 LONG_TITLE = (
@@ -78,11 +78,7 @@ def test_the_dashboard_and_the_lists_fit_at_1280_and_360(live_server, browser, d
     more_data()
     user = django_user_model.objects.create_user("desk", password=PASSWORD, is_staff=True)
     user.groups.add(editors_group())
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element(By.ID, "id_username").send_keys("desk")
-    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    see(browser, "Newsroom desk")
+    sign_in(browser, live_server.url, "desk", PASSWORD)
 
     problems = []
     for name, path in {"dashboard": "/admin/", **LISTS}.items():

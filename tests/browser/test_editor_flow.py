@@ -6,6 +6,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from articles.models import Article, Source
 from headlines.models import Headline
+from tests.browser.conftest import sign_in
 from tests.conftest import SAMPLE, editors_group
 
 OTHER_DUMPS = {
@@ -28,11 +29,7 @@ OTHER_DUMPS = {
 def editor_login(live_server, browser, django_user_model):
     user = django_user_model.objects.create_user("desk", password="desk-pass-123", is_staff=True)
     user.groups.add(editors_group())
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element(By.ID, "id_username").send_keys("desk")
-    browser.find_element(By.ID, "id_password").send_keys("desk-pass-123")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    see(browser, "Newsroom desk")
+    sign_in(browser, live_server.url, "desk", "desk-pass-123")
     return browser
 
 

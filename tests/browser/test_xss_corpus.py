@@ -31,6 +31,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from articles.models import Article, Dump, RegionTag, Source, TopicTag
 from headlines.models import Headline, Story
 from newsroom.ingest import Status, dump_ingest
+from tests.browser.conftest import sign_in
 from tests.conftest import FIXTURES, ROOT
 
 CORPUS = FIXTURES / "xss" / "corpus.txt"
@@ -225,14 +226,6 @@ def feed_reader_page(xml_text, path):
     return path.as_uri(), len(items)
 
 
-def login(browser, base, username, password):
-    browser.get(f"{base}/admin/login/")
-    browser.find_element(By.ID, "id_username").send_keys(username)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 15).until(lambda driver: "Newsroom desk" in driver.page_source)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_no_payload_from_a_dump_runs_on_any_page(live_server, browser, django_user_model, tmp_path):
     article, failed_dump = import_corpus()
@@ -306,7 +299,7 @@ def test_no_payload_from_a_dump_runs_on_any_page(live_server, browser, django_us
 
     # -- the admin, as a superuser ------------------------------------------------
     django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-123")
-    login(browser, base, "root", "root-pass-123")
+    sign_in(browser, base, "root", "root-pass-123")
     crawl.check("admin", "admin index")
     dump = article.dump
     admin_pages = [
