@@ -98,7 +98,9 @@ def _stopword_index():
     import justext  # local: only the capture path needs it
 
     index = {}
-    for language in justext.get_stoplists():
+    # get_stoplists() is a frozenset: its order, and so which of two languages with
+    # as many hits page_language picks, changed with each process's hash seed.
+    for language in sorted(justext.get_stoplists()):
         for word in justext.get_stoplist(language):
             index.setdefault(word, []).append(language)
     return index
