@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from operator import sub
 
 REGIONS = (
     "Middle East",
@@ -323,16 +324,17 @@ def split_lines(text):
     # str.split is far faster than the regex; CRLF first, then a lone CR, as _LINE_BREAK does.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    raws = text.split("\n")
-    lefts = [raw.lstrip() for raw in raws]
-    indents = [len(raw) - len(left) if left else 0 for raw, left in zip(raws, lefts, strict=True)]
+    # Right ends stripped first: a blank line is then "", its indent 0 with no test.
+    # map() over C methods: no Python bytecode runs per line.
+    rights = list(map(str.rstrip, text.split("\n")))
+    texts = list(map(str.lstrip, rights))
+    indents = list(map(sub, map(len, rights), map(len, texts)))
     # Tabs or NBSPs in an indent count as columns (tabs to stops of 4); other
     # whitespace is one column, as len() counts it: without either, nothing to fix.
     if "\t" in text or "\u00a0" in text:
-        for index in [i for i, n in enumerate(indents) if n and raws[i].count(" ", 0, n) != n]:
-            raw = raws[index]
-            indents[index] = len(raw[: indents[index]].replace("\u00a0", " ").expandtabs(4))
-    texts = [left.rstrip() for left in lefts]
+        for index in [i for i, n in enumerate(indents) if n and rights[i].count(" ", 0, n) != n]:
+            right = rights[index]
+            indents[index] = len(right[: indents[index]].replace("\u00a0", " ").expandtabs(4))
     # A line whose only whitespace is single spaces is already collapsed. In ASCII
     # (controls are gone) the other whitespace is a tab; elsewhere every whitespace
     # but the space is unprintable.
