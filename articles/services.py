@@ -14,7 +14,7 @@ import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import Case, F, Q, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import slugify
 from reversion.revisions import _get_options as _reversion_options
@@ -142,6 +142,35 @@ def sources_recount(*, source_ids):
             f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(ids))})",
             ids,
         )
+
+
+def sources_count_add(*, added):
+    """Count new headlines into their sources: ``{source id: (how many, newest time)}``.
+
+    One UPDATE that adds to the kept figures, whatever a source's size:
+    :func:`sources_recount` counts all of a source's headlines again (10 ms at
+    300,000 on SQLite, paid by every import crediting it). Only for rows this
+    transaction created; a move, a deletion or a changed time recounts.
+    Concurrent imports add under the row's lock, so neither count is lost.
+    """
+    added = {pk: value for pk, value in added.items() if pk is not None and value[0]}
+    if not added:
+        return
+    count, moment = (Source._meta.get_field(name) for name in ("headline_count", "last_seen_at"))
+    later = [
+        When(Q(pk=pk) & (Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=newest)), then=newest)
+        for pk, (_, newest) in sorted(added.items())
+        if newest is not None
+    ]
+    Source.objects.filter(pk__in=sorted(added)).update(
+        headline_count=F("headline_count")
+        + Case(
+            *[When(pk=pk, then=n) for pk, (n, _) in sorted(added.items())],
+            default=0,
+            output_field=count,
+        ),
+        last_seen_at=Case(*later, default=F("last_seen_at"), output_field=moment),
+    )
 
 
 def sources_resolve(*, names):

@@ -31,6 +31,7 @@ from articles.models import (
 from articles.richtext import paragraphs_html
 from articles.services import (
     objects_insert,
+    sources_count_add,
     sources_recount,
     sources_resolve,
     suggest_regions,
@@ -533,7 +534,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
         if missing:  # a concurrent import inserted them first: its rows
             rows.update(Headline.objects.in_bulk(missing, field_name="fingerprint"))
         rows = _in_default_order(rows)
-    previous_sources = {headline.source_id for headline in rows.values()}
+    source_before = {key: headline.source_id for key, headline in rows.items()}
     to_update, changed_fields = [], set()
     for key, headline in rows.items():
         if key not in existing:
@@ -573,8 +574,7 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
         ignore_conflicts=True,
     )
     headlines = list(rows.values())
-    # Every source a row of this dump has now or had before it: their counts moved.
-    sources_recount(source_ids={h.source_id for h in headlines} | previous_sources)
+    _count_sources(rows, source_before, inserted, reused)
     return (
         headlines,
         {rows[key].pk: names for key, names in regions.items()},
@@ -582,6 +582,32 @@ def _write_headlines(result, parsed_headlines, sources, zone, lexicon, stored):
         HeadlineRegion,
         HeadlineTopic,
     )
+
+
+def _count_sources(rows, source_before, inserted, reused):
+    """Keep the sources' headline counts and last-seen times.
+
+    Rows this import created are added to their source's figures; a source a
+    row moved to or from, or whose row's time was corrected, is counted again.
+    Without RETURNING the rows created are not known: all are counted again.
+    """
+    now = {key: headline.source_id for key, headline in rows.items()}
+    if inserted is None:
+        sources_recount(source_ids={*source_before.values(), *now.values()})
+        return
+    moved = [key for key in source_before if key in reused or now[key] != source_before[key]]
+    recounted = {source_before[key] for key in moved} | {now[key] for key in moved}
+    sources_recount(source_ids=recounted)  # their new rows counted with the rest
+    added = {}  # source id -> (rows created, the newest one's time)
+    for headline in inserted:
+        if headline.source_id in recounted:
+            continue
+        count, newest = added.get(headline.source_id, (0, None))
+        when = headline.published_at
+        if newest is not None and (when is None or when < newest):
+            when = newest
+        added[headline.source_id] = (count + 1, when)
+    sources_count_add(added=added)
 
 
 def _in_default_order(rows):

@@ -58,3 +58,37 @@ def test_the_source_list_aggregates_no_headline(client, editor, imported):
     assert not [q["sql"] for q in queries if "headlines_headline" in q["sql"]]
     first = imported.order_by("name").first()
     assert f">{first.headline_count}<" in page.content.decode()
+
+
+def _dump(*items):
+    """A headline list: (position, title, time, credit) per item."""
+    lines = ["Latest headlines", ""]
+    for position, title, time, credit in items:
+        lines += [f"  {position}. {title} - Gulf", f"    {time}", f"    Text. © {credit} 2017"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_imports_add_to_the_counts_and_recount_only_a_source_a_headline_left():
+    first = _dump(
+        (1, "Port reopens", "03.29 / 08:00", "Gulf Wire"),
+        (2, "Oil dips", "03.29 / 07:00", "Gulf Wire"),
+    )
+    dump_ingest(data=first, filename="1.txt")
+    # The port story's credit grows to another outlet's (the longer copy wins the
+    # merge): that headline moves to it; a new headline is added to Gulf Wire.
+    second = _dump(
+        (1, "Port reopens", "03.29 / 08:00", "Gulf Wire Services International"),
+        (2, "Grid upgrade", "03.29 / 09:30", "Gulf Wire"),
+    )
+    dump_ingest(data=second, filename="2.txt")
+    third = _dump((1, "Summit opens", "03.29 / 10:00", "Gulf Wire"))
+    with CaptureQueriesContext(connection) as queries:
+        dump_ingest(data=third, filename="3.txt")
+    # Adding to a source's figures reads none of its headlines.
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    sources = Source.objects.filter(headlines__isnull=False).distinct()
+    assert sorted(s.name for s in sources) == ["Gulf Wire", "Gulf Wire Services International"]
+    for source in sources:
+        assert (source.headline_count, source.last_seen_at) == counted(source)
+    assert Source.objects.get(name="Gulf Wire").headline_count == 3
