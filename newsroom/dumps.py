@@ -390,10 +390,11 @@ def _collect_items(lines, start):
             items.append(_Item(index + 1, indents[index], *numbered[index]))
     for item, following in zip(items, [item.number - 1 for item in items[1:]] + [end], strict=True):
         block = texts[item.number : following]  # item.number: the index of the line after it
-        content = [text for text in block if text]
+        content = list(filter(None, block))
         if content:
             item.content = content
-            item.content_number = item.number + next(i for i, text in enumerate(block) if text) + 1
+            # Its first line is the one right under the item, unless blank lines come first.
+            item.content_number = item.number + (block.index(content[0]) if not block[0] else 0) + 1
     return items, end
 
 
@@ -469,9 +470,9 @@ def parse_body(texts):
 def split_title(rest):
     """ "title - label" -> (title, label): the label follows the last " - "."""
     head, separator, tail = rest.rpartition(" - ")
-    tail = tail.strip()
-    if separator and head.strip() and 1 <= len(tail) <= REGION_LABEL_MAX:
-        return head.strip(), tail
+    head, tail = head.strip(), tail.strip()
+    if separator and head and 1 <= len(tail) <= REGION_LABEL_MAX:
+        return head, tail
     return rest, None
 
 
@@ -487,7 +488,7 @@ def split_credit(summary):
     first = summary.find("©")
     if first < 0:
         return summary, None
-    match = _CREDIT_START.search(summary, max(0, len(summary[:first].rstrip()) - 9))
+    match = _CREDIT_START.search(summary, max(0, _rstrip_to(summary, 0, first) - 9))
     start = match.start()
     end = _rstrip_to(summary, start, len(summary))
     while end > start:
