@@ -14,7 +14,7 @@ import reversion
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Case, F, Q, When, prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import slugify
 from reversion.revisions import _get_options as _reversion_options
@@ -153,24 +153,23 @@ def sources_count_add(*, added):
     transaction created; a move, a deletion or a changed time recounts.
     Concurrent imports add under the row's lock, so neither count is lost.
     """
-    added = {pk: value for pk, value in added.items() if pk is not None and value[0]}
+    added = sorted((pk, n, when) for pk, (n, when) in added.items() if pk is not None and n)
     if not added:
         return
-    count, moment = (Source._meta.get_field(name) for name in ("headline_count", "last_seen_at"))
-    later = [
-        When(Q(pk=pk) & (Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=newest)), then=newest)
-        for pk, (_, newest) in sorted(added.items())
-        if newest is not None
-    ]
-    Source.objects.filter(pk__in=sorted(added)).update(
-        headline_count=F("headline_count")
-        + Case(
-            *[When(pk=pk, then=n) for pk, (n, _) in sorted(added.items())],
-            default=0,
-            output_field=count,
-        ),
-        last_seen_at=Case(*later, default=F("last_seen_at"), output_field=moment),
-    )
+    # Plain SQL, as sources_recount: the ORM's Case/When took 1.5 ms to build.
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    count, seen, pk = quote("headline_count"), quote("last_seen_at"), quote("id")
+    adds = " ".join(f"WHEN {pk} = %s THEN %s" for _ in added)
+    later = [(pk_, adapt(when)) for pk_, _, when in added if when is not None]
+    moves = " ".join(f"WHEN {pk} = %s AND ({seen} IS NULL OR {seen} < %s) THEN %s" for _ in later)
+    sets = f"{count} = {count} + CASE {adds} ELSE 0 END, {seen} = "
+    sets += f"CASE {moves} ELSE {seen} END" if later else seen
+    where = f"{pk} IN ({', '.join(['%s'] * len(added))})"
+    params = [value for pk_, n, _ in added for value in (pk_, n)]
+    params += [value for pk_, when in later for value in (pk_, when, when)]
+    params += [pk_ for pk_, _, _ in added]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(Source._meta.db_table)} SET {sets} WHERE {where}", params)
 
 
 def sources_resolve(*, names):
