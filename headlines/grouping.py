@@ -19,6 +19,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import repeat
+from operator import mul
 
 WINDOW = timedelta(hours=48)
 # Chosen on the development set (bench/story_grouping.py prints the table):
@@ -275,8 +277,11 @@ class Grouper:
                 best, best_title = similarity, title
         return best, best_title
 
-    def score(self, vector, story):
-        """The similarity of a headline's vector with a story."""
+    def score(self, vector, story, weighted=None):
+        """The similarity of a headline's vector with a story.
+
+        ``weighted``: :meth:`weighted` of the vector, when scoring it against many stories.
+        """
         if self.link == "single":
             return self.closest_member(vector, story)[0]
         if self.link == "average":
@@ -284,9 +289,15 @@ class Grouper:
         # Cosine with the centroid: only the headline's own terms count in the
         # dot product; the centroid's squared norm grows with each member and
         # is recomputed once NORM_REFRESH more headlines have moved the IDF.
-        counts = story.term_counts
-        dot = sum(w * self.frequencies.idf(t) * counts.get(t, 0) for t, w in vector.items())
+        terms, weights = weighted or self.weighted(vector)
+        dot = sum(map(mul, weights, map(story.term_counts.get, terms, repeat(0))))
         return dot / self._centroid_norm(story) if dot else 0.0
+
+    def weighted(self, vector):
+        """``(terms, weight × IDF of each)``: the part of a centroid's dot product that
+        is the same for every story (the products and their order as before)."""
+        idf = self.frequencies.idf
+        return list(vector), [w * idf(t) for t, w in vector.items()]
 
     def _centroid_norm(self, story):
         return math.sqrt(self.norm_square(story)) or 1.0
@@ -318,9 +329,10 @@ class Grouper:
     def decide(self, title, terms, moment):
         """Which story a new headline joins (None: its own), without changing anything."""
         vector = weigh(terms, self.frequencies)
+        weighted = self.weighted(vector) if self.link == "centroid" else None
         best = Decision(None)
         for story in self.candidates(terms, moment):
-            similarity = self.score(vector, story)
+            similarity = self.score(vector, story, weighted)
             if similarity > best.score or (
                 similarity == best.score and best.story is not None and story.size > best.story.size
             ):
