@@ -6,9 +6,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from articles.models import Article, Dump, Source
-from headlines.models import Headline
+from articles.models import Article, Dump, RegionTag, Source
+from headlines.models import Headline, HeadlineRegion
 from newsroom.ingest import dump_ingest
 
 XSS_DUMP = (
@@ -495,3 +496,21 @@ def test_the_headline_list_at_scale_sorts_filters_and_counts_within_bounds(
     page = desk.get(url + f"?region_tags__id__exact={rare.pk}")
     assert {h.pk for h in page.context["cl"].result_list} == {h.pk for h in few}
     assert "3 headlines" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_tag_list_counts_uses_up_to_its_bound(client, editor):
+    wide, rare = RegionTag.objects.create(name="Gulf"), RegionTag.objects.create(name="Levant")
+    now = timezone.now()
+    rows = Headline.objects.bulk_create(
+        [Headline(title=f"H {n}", fingerprint=f"h{n}", published_at=now) for n in range(1_003)]
+    )
+    HeadlineRegion.objects.bulk_create(
+        [HeadlineRegion(content_object=row, tag=wide) for row in rows[:1_001]]
+        + [HeadlineRegion(content_object=row, tag=rare) for row in rows[1_001:]]
+    )
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_regiontag_changelist")).content.decode()
+    # Past the bound a tag is in wide use: its links are not all counted on each view.
+    assert ">1,000+<" in page
+    assert ">2<" in page
