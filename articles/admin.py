@@ -224,7 +224,7 @@ class SourceAdmin(admin.ModelAdmin):
     actions = ["merge_sources"]
     show_full_result_count = False
 
-    # headline_count and last_seen_at are kept on the row (sources_recount): no
+    # headline_count and last_seen_at are kept on the row (articles.services): no
     # aggregate over every headline per view, so the list costs the same at 1M.
     def get_queryset(self, request):
         # "Stale" is judged against the newest headline of any source, not the

@@ -69,8 +69,9 @@ class Source(models.Model):
         blank=True,
         help_text="What readers see beside its headlines (“Gulf News”); empty: the name.",
     )
-    # Kept by sources_recount (ingest, merges, headline edits): the Source list
-    # reads them instead of aggregating every headline of every source per view.
+    # Kept by services (ingest adds its new rows: sources_count_add; merges, moves
+    # and deletions recount: sources_recount): the Source list reads them instead
+    # of aggregating every headline of every source per view.
     headline_count = models.PositiveIntegerField("headlines", default=0, editable=False)
     last_seen_at = models.DateTimeField("last seen", null=True, blank=True, editable=False)
 

@@ -120,7 +120,7 @@ def stale_sources(*, reference, limit=10):
     date): the outlet may have stopped, or its credit changed form."""
     if reference is None:
         return []
-    # last_seen_at is kept on the row (articles.services.sources_recount).
+    # last_seen_at is kept on the row (articles.services: sources_count_add, sources_recount).
     return list(
         Source.objects.filter(last_seen_at__lt=reference - STALE_AFTER).order_by(
             "last_seen_at", "pk"
