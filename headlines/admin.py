@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin import COUNT_BOUND, BoundedCountPaginator, CsvExportAdmin, EditTrackingAdmin
-from articles.admin_columns import short_column, time_column
+from articles.admin_columns import QuickActionCheckbox, short_column, time_column
 from articles.models import RegionTag, Source, TopicTag
 from articles.tags import TagNamesField
 
@@ -344,7 +344,7 @@ class StoryHeadlineInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(admin.ModelAdmin):
+class StoryAdmin(QuickActionCheckbox, admin.ModelAdmin):
     list_display = ["id", "title", "size", "outlets", "first_seen", "last_seen", "closed"]
     search_fields = ["title"]
     # Not a date_hierarchy: its month links are a DISTINCT over every story

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 
 from articles.admin import BoundedCountPaginator
-from articles.admin_columns import short_column, time_column
+from articles.admin_columns import QuickActionCheckbox, short_column, time_column
 from articles.models import Batch, Dump, DumpEdit
 
 from .batches import (
@@ -225,7 +225,7 @@ class DumpEditInline(admin.StackedInline):
 
 
 @admin.register(Dump)
-class DumpAdmin(admin.ModelAdmin):
+class DumpAdmin(QuickActionCheckbox, admin.ModelAdmin):
     list_display = [
         "name_short",
         "status",
@@ -688,7 +688,7 @@ FAILED_SHOWN = 200  # failed dumps listed on a batch page (the rest are counted)
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(QuickActionCheckbox, admin.ModelAdmin):
     """A batch's page: its progress (live, by static/admin/batch.js), failures, retry, cancel."""
 
     list_display = ["__str__", "origin", "created_by", "created_at", "dumps", "imported",

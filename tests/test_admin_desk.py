@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Dump, RegionTag, Source
+from articles.models import Article, Dump, RegionTag, Source, TopicTag
 from headlines.models import Headline, HeadlineRegion
 from newsroom.ingest import dump_ingest
 
@@ -514,3 +514,22 @@ def test_the_tag_list_counts_uses_up_to_its_bound(client, editor):
     # Past the bound a tag is in wide use: its links are not all counted on each view.
     assert ">1,000+<" in page
     assert ">2<" in page
+
+
+def test_the_quick_action_checkbox_writes_django_s_own_html():
+    from django.contrib import admin
+
+    from articles.admin_columns import QuickActionCheckbox
+
+    quick = [ma for ma in admin.site._registry.values() if isinstance(ma, QuickActionCheckbox)]
+    assert {type(ma).__name__ for ma in quick} >= {"HeadlineAdmin", "ArticleAdmin", "SourceAdmin"}
+    for model_admin in quick:
+        row = model_admin.model(pk=7)
+        for name in ("title", "name", "filename", "keyword"):
+            if hasattr(row, name):
+                setattr(row, name, '<b>"Gulf" & \'Levant\'</b>')
+        if hasattr(row, "topic_id"):  # a keyword is named with its topic
+            row.topic = TopicTag(pk=1, name="<i>Energy</i>")
+        assert model_admin.action_checkbox(row) == admin.ModelAdmin.action_checkbox(
+            model_admin, row
+        ), type(model_admin).__name__
