@@ -186,7 +186,9 @@ def test_every_desk_page_is_accessible_under_the_csp(live_server, browser, djang
     audit(browser, "source-merge", problems)
     browser.get(f"{live_server.url}/admin/headlines/headline/")
     choose_action(browser, "tag_or_set_source", 2)
-    see(browser, "Tag or set the source")
+    # Not the action's label ("Tag or set the source of selected headlines…"), which the
+    # list itself shows: the form's own title, once the POST has answered.
+    see(browser, "Tag or set the source of 2 headlines")
     audit(browser, "headline-bulk-tag", problems)
     browser.get(f"{live_server.url}/admin/articles/dump/ingest/")
     browser.find_element(By.ID, "id_text").send_keys(HEADLINE_ONLY.replace("Gulf", "Qatar"))
