@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import compress, count, repeat
 from operator import sub
 
 REGIONS = (
@@ -69,10 +70,10 @@ _CONTROLS = re.compile(
     + "".join(f"{chr(plane << 16)}-{chr(plane << 16 | 0xFFFD)}" for plane in range(1, 17))
     + "]"
 )
-# "  12. Title - Label": an indented item line; group 1 the number, 2 the rest.
-_ITEM = re.compile(r"(\d{1,6})\.(?:\s+(.*))?")
 # "03.28 / 21:10": month.day / hour:minute, one or two digits, spaces optional.
 _TIME = re.compile(r"(\d{1,2})\.(\d{1,2})\s*/\s*(\d{1,2}):(\d{2})")
+# The time's numbers as _TIME reads them in ASCII: "0" to "99", "00" to "09".
+_NUMBERS = {str(n): n for n in range(100)} | {f"{n:02}": n for n in range(10)}
 # A credit starts at the first "©", with a "Copyright" word just before it.
 _CREDIT_START = re.compile(r"(?:\bcopyright\s*)?©", re.IGNORECASE)
 # Link remains at the end of a credit ("(read more…", "read …", "continue
@@ -89,8 +90,6 @@ _CUT_MARKS = ("…", "...")
 _YEAR = r"(?:19|20)\d\d"
 _YEAR_RANGE = re.compile(rf"\b{_YEAR}\s*[-–—]\s*{_YEAR}\b")
 _YEAR_ANY = re.compile(rf"\b{_YEAR}\b")
-# Every _YEAR_ANY match and more, a century each: cheap upper bounds (dump_years).
-_CENTURIES = ((2000, re.compile(r"20\d\d")), (1900, re.compile(r"19\d\d")))
 _ALL_RIGHTS = re.compile(r"\ball\s+rights\s+reserved\b", re.IGNORECASE)
 _COPYRIGHT_WORDS = re.compile(r"©|\bcopyright\b", re.IGNORECASE)
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -276,7 +275,14 @@ class _Item:
         """(month, day, hour, minute) of the time line, or None: read once, asked often."""
         if self.time is False:
             match = _TIME.fullmatch(self.content[0]) if self.content else None
-            self.time = tuple(map(int, match.groups())) if match else None
+            if match is None:
+                self.time = None
+            else:
+                month, day, hour, minute = match.groups()
+                try:  # a dict lookup each: int() parsing is most of this method's time
+                    self.time = (_NUMBERS[month], _NUMBERS[day], _NUMBERS[hour], _NUMBERS[minute])
+                except KeyError:  # digits other than 0-9 (\d is Unicode's)
+                    self.time = (int(month), int(day), int(hour), int(minute))
         return self.time
 
 
@@ -338,23 +344,44 @@ def split_lines(text):
     # A line whose only whitespace is single spaces is already collapsed. In ASCII
     # (controls are gone) the other whitespace is a tab; elsewhere every whitespace
     # but the space is unprintable.
-    texts = [
-        collapse(body)
-        if "  " in body or ("\t" in body if body.isascii() else not body.isprintable())
-        else body
-        for body in texts
-    ]
+    if "\t" in text or not text.isascii():
+        texts = [
+            collapse(body)
+            if "  " in body or ("\t" in body if body.isascii() else not body.isprintable())
+            else body
+            for body in texts
+        ]
+    else:  # only double spaces to find: one C loop over the lines, not a Python one
+        for index in compress(count(), map(str.__contains__, texts, repeat("  "))):
+            texts[index] = collapse(texts[index])
     items = {}
-    for index in [i for i, n in enumerate(indents) if n and texts[i][:1].isdigit()]:
-        match = _ITEM.fullmatch(texts[index])
-        if match:
-            items[index] = (int(match[1]), match[2] or "")
+    for index in [i for i, n in enumerate(indents) if n and texts[i][:1].isdecimal()]:
+        item = item_line(texts[index])
+        if item:
+            items[index] = item
     return _Lines(texts, indents, items)
+
+
+def item_line(text):
+    r"""(number, rest) of an item line's text "12. Title - Label", or None.
+
+    The rule ``(\d{1,6})\.(?:\s+(.*))?`` read by str methods, in a third of the
+    regex's time: ``\d`` is what isdecimal() accepts (Unicode's Nd), ``\s`` what
+    isspace() does (tests/test_parser_properties.py holds them to the regex).
+    """
+    number, dot, rest = text.partition(".")
+    if not dot or len(number) > 6 or not number.isdecimal():
+        return None
+    if rest and not rest[0].isspace():  # "12.5 million": a number, not an item
+        return None
+    return int(number), rest.lstrip()
 
 
 def strip_cut_mark(text):
     """Text without its trailing cut mark (one "…" or "..."), and whether there was one."""
     stripped = text.rstrip()
+    if not stripped.endswith(_CUT_MARKS):  # most texts: one test for both marks
+        return stripped, False
     for mark in _CUT_MARKS:
         if stripped.endswith(mark):
             return stripped[: -len(mark)].rstrip(), True
@@ -484,12 +511,17 @@ def split_credit(summary):
     looked at a bounded number of times, however many remains there are.
     """
     # A match ends at the first "©", its "Copyright" word (9 characters) right before
-    # that "©" and the spaces between: the search starts there, not at every character.
+    # that "©" and the spaces between: the search starts there, not at every character,
+    # and only when a "t" ends the text before (no other letter matches it in any
+    # case, by the re module's rules): most credits start at their "©", no regex asked.
     first = summary.find("©")
     if first < 0:
         return summary, None
-    match = _CREDIT_START.search(summary, max(0, _rstrip_to(summary, 0, first) - 9))
-    start = match.start()
+    before = _rstrip_to(summary, 0, first)
+    if before and summary[before - 1] in "tT":
+        start = _CREDIT_START.search(summary, max(0, before - 9)).start()
+    else:
+        start = first
     end = _rstrip_to(summary, start, len(summary))
     while end > start:
         last = summary[end - 1]
@@ -583,6 +615,21 @@ def years_in(text):
     if copyright_at >= 0:
         years.extend(int(year) for year in _YEAR_ANY.findall(text, copyright_at))
     return years
+
+
+@lru_cache(maxsize=256)
+def _years_above(century, latest):
+    """A regex for the four-digit numbers of ``century`` (1900, 2000) above ``latest``
+    (None: all of them): every _YEAR_ANY match there and more, a cheap upper bound.
+    Its literal prefix ("19", "20") makes it a fast string search."""
+    prefix = str(century // 100)
+    if latest is None or latest < century:
+        return re.compile(prefix + r"\d\d")
+    tens, units = divmod(latest - century, 10)
+    higher = [f"{tens}[{units + 1}-9]"] if units < 9 else []
+    if tens < 9:
+        higher.append(rf"[{tens + 1}-9]\d")
+    return re.compile(f"{prefix}(?:{'|'.join(higher)})")
 
 
 def base_year(newest, captured_at, years, today):
@@ -803,17 +850,18 @@ def dump_years(lines, article, items):
     # it a fast string search (a regex starting with "19|20" tries every character).
     joined = "\x00".join(texts)
     latest = None
-    for century, pattern in _CENTURIES:
-        if latest is not None and latest >= century + 99:
-            continue
-        read_to = 0
-        for found in pattern.finditer(joined):
-            if found.start() < read_to or (latest is not None and int(found[0]) <= latest):
-                continue
+    for century in (2000, 1900):
+        at = 0
+        while latest is None or latest < century + 99:
+            # Only a year above the latest so far can change it: a text whose years
+            # are all below is passed over by the search itself, not by a test per match.
+            found = _years_above(century, latest).search(joined, at)
+            if not found:
+                break
             start = joined.rfind("\x00", 0, found.start()) + 1
-            read_to = joined.find("\x00", found.end())
-            read_to = len(joined) if read_to < 0 else read_to
-            for year in years_in(joined[start:read_to]):
+            at = joined.find("\x00", found.end())
+            at = len(joined) if at < 0 else at
+            for year in years_in(joined[start:at]):
                 if latest is None or year > latest:
                     latest = year
     return [] if latest is None else [latest]

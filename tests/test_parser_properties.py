@@ -1,11 +1,12 @@
 """Property tests: whatever the input, the parser returns a dump or its own error."""
 
 import json
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsroom.dumps import DumpError, parse_dump
+from newsroom.dumps import DumpError, _Item, item_line, parse_dump
 from tests.conftest import SAMPLE
 
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
@@ -76,3 +77,31 @@ def test_the_sample_cut_anywhere_after_its_teaser_starts_still_parses(cut):
     # Cutting can split a UTF-8 sequence: the cp1252 fallback then reads it.
     parsed = parse_or_refuse(SAMPLE.read_bytes()[:cut])
     assert parsed is not None
+
+
+# The item and time rules as the contract writes them, in regular expressions: the
+# parser reads them by str methods and lookups (faster), and must read them alike.
+ITEM_RULE = re.compile(r"(\d{1,6})\.(?:\s+(.*))?")
+TIME_RULE = re.compile(r"(\d{1,2})\.(\d{1,2})\s*/\s*(\d{1,2}):(\d{2})")
+# Digits of several scripts (\d is Unicode's), a superscript (a digit, not \d), and
+# the whitespace str.split knows, in the shapes of item and time lines and beside them.
+DIGIT = st.sampled_from(list("0123456789") * 3 + list("٠١٢٣٤٥٦٧٨٩۳०५") + ["²", "a"])
+NUMBER = st.lists(DIGIT, max_size=7).map("".join)
+GAP = st.sampled_from(["", " ", "  ", "\u00a0", "\u2003", "\t"])
+TITLE = st.sampled_from(["", "Title - Gulf", "5 m", "."])
+ITEM_LIKE = st.builds("{}.{}{}".format, NUMBER, GAP, TITLE)
+TIME_LIKE = st.builds("{}.{}{}/{}{}:{}".format, NUMBER, NUMBER, GAP, GAP, NUMBER, NUMBER)
+
+
+@given(ITEM_LIKE)
+def test_item_lines_are_read_as_the_rule_reads_them(text):
+    match = ITEM_RULE.fullmatch(text)
+    expected = (int(match[1]), match[2] or "") if match else None
+    assert item_line(text) == expected
+
+
+@given(TIME_LIKE)
+def test_time_lines_are_read_as_the_rule_reads_them(text):
+    match = TIME_RULE.fullmatch(text)
+    item = _Item(number=1, indent=2, position=1, rest="Title", content=[text])
+    assert item.read_time() == (tuple(map(int, match.groups())) if match else None)
