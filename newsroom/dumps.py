@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import compress, count, repeat
-from operator import sub
+from operator import attrgetter, sub
 
 REGIONS = (
     "Middle East",
@@ -300,7 +300,9 @@ def decode(data):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1").translate(_CP1252_TABLE)
-    if "\x00" in text:
+    # In the bytes when there are some: a NUL byte is a NUL character in UTF-8 and in
+    # Latin-1 alike, and one memchr finds it faster than a search of the decoded text.
+    if b"\x00" in data if isinstance(data, bytes) else "\x00" in text:
         # Lines as split_lines counts them (a lone CR is a line break too).
         line = len(_LINE_BREAK.findall(text, 0, text.index("\x00"))) + 1
         raise DumpError("binary file (NUL bytes)", line)
@@ -687,18 +689,19 @@ def parse_headline(item, warnings):
     summary, summary_truncated, credit, source = parse_summary(content)
     if not title:
         warnings.append(ParseWarning(item.number, "headline without a title"))
+    # By position, in the fields' order: a third of the time of the call by keyword.
     return ParsedHeadline(
-        position=item.position,
-        title=title,
-        region_label=label,
-        region=region_for(label),
-        time_label=time_label,
-        published_at=None,  # date_headlines gives it, from the whole list
-        summary=summary,
-        summary_truncated=summary_truncated,
-        credit=credit,
-        source=source,
-        line=item.number,
+        item.position,
+        title,
+        label,  # region_label
+        region_for(label),
+        time_label,
+        None,  # published_at: date_headlines gives it, from the whole list
+        summary,
+        summary_truncated,
+        credit,
+        source,
+        item.number,  # line
     )
 
 
@@ -837,11 +840,11 @@ def dump_years(lines, article, items):
     lines at column 0 also alone (the page title, skipped text).
     """
     texts = [lines.text[index] for index in lines.prose]
-    texts.extend(item.rest for item in items)
+    texts.extend(map(attrgetter("rest"), items))
     if article:
         texts.extend(article.paragraphs)
         texts.append(article.dek or "")
-    texts.extend(" ".join(item.content) for item in items)
+    texts.extend(map(" ".join, map(attrgetter("content"), items)))
     # Only the latest year is used (base_year): a text whose years cannot beat it is
     # not searched for dates. All texts are scanned at once, joined by NUL (no
     # date, year or © rule crosses it), for year-like numbers above the latest so
