@@ -267,7 +267,7 @@ class _Item:
     indent: int
     position: int
     rest: str
-    content: list[str] = field(default_factory=list)  # texts of the lines under the item
+    content: list[str] | tuple = ()  # texts of the lines under the item (a list once read)
     content_number: int = 0  # line of the first of them
     time: tuple | None | bool = False  # (month, day, hour, minute) once read; False: not yet
 
@@ -655,8 +655,8 @@ def base_year(newest, captured_at, years, today):
 def date_headlines(items, headlines, warnings, captured_at, years, today):
     """Give each headline its published_at, rolling the year back as months rise."""
     times = [item.read_time() for item in items]
-    readable = [time for time in times if time and 1 <= time[0] <= 12]
-    newest = (readable[0][0], readable[0][1]) if readable else None
+    first = next((time for time in times if time and 1 <= time[0] <= 12), None)
+    newest = (first[0], first[1]) if first else None
     year = base_year(newest, captured_at, years() if captured_at is None else None, today)
     last_month = None
     for item, headline, time in zip(items, headlines, times, strict=True):
