@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import compress, count, repeat
 from operator import attrgetter, sub
 
 REGIONS = (
@@ -346,16 +345,12 @@ def split_lines(text):
     # A line whose only whitespace is single spaces is already collapsed. In ASCII
     # (controls are gone) the other whitespace is a tab; elsewhere every whitespace
     # but the space is unprintable.
-    if "\t" in text or not text.isascii():
-        texts = [
-            collapse(body)
-            if "  " in body or ("\t" in body if body.isascii() else not body.isprintable())
-            else body
-            for body in texts
-        ]
-    else:  # only double spaces to find: one C loop over the lines, not a Python one
-        for index in compress(count(), map(str.__contains__, texts, repeat("  "))):
-            texts[index] = collapse(texts[index])
+    texts = [
+        collapse(body)
+        if "  " in body or ("\t" in body if body.isascii() else not body.isprintable())
+        else body
+        for body in texts
+    ]
     items = {}
     for index in [i for i, n in enumerate(indents) if n and texts[i][:1].isdecimal()]:
         item = item_line(texts[index])
