@@ -14,6 +14,7 @@ with every story of the window. ``bench/story_grouping.py`` measures the
 choices made here (threshold, features, link) on the development set.
 """
 
+import heapq
 import math
 import re
 import unicodedata
@@ -34,6 +35,11 @@ PAIR_THRESHOLD = 0.30
 NORM_REFRESH = 4
 MEMBERS_NAMED = 20  # how many of a story's latest copies a reason may name
 PRIOR_DOCUMENTS = 1000  # about a day of sidebar headlines
+# A story's centroid keeps its most-held terms, between TERMS_KEPT and twice as
+# many: an import's work on a story (reading its terms and their frequencies,
+# weighing its norm, writing it back) is then bounded however large it grows.
+# The terms it drops are each held by few of its members and weigh little in it.
+TERMS_KEPT = 128
 MAX_WORD = 40
 BIGRAMS = False
 CHAR_GRAMS = 0
@@ -179,6 +185,16 @@ class _Weights(dict):
         return weight
 
 
+def kept_terms(counts):
+    """A story's term counts with only the TERMS_KEPT most held, when it has over twice as many.
+
+    Ties go by the term itself, so the same counts always keep the same terms.
+    """
+    if len(counts) <= 2 * TERMS_KEPT:
+        return counts
+    return dict(heapq.nsmallest(TERMS_KEPT, counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 @dataclass
 class StoryState:
     """What grouping knows of a story: its members' terms and when it was last seen."""
@@ -251,18 +267,40 @@ class Grouper:
             self._index.setdefault(term, []).append(story)
 
     def candidates(self, terms, moment):
+        """The open stories of the window holding one of ``terms``, in the order met."""
         seen = {}
         for term in terms:
             for story in self._index.get(term, ()):
-                if id(story) in seen or story.closed:
-                    continue
-                if (
-                    moment is None
-                    or story.last_seen is None
-                    or (abs(moment - story.last_seen) <= self.window)
-                ):
-                    seen[id(story)] = story
-        return list(seen.values())
+                if id(story) not in seen:
+                    seen[id(story)] = story if self._open_at(story, moment) else None
+        return [story for story in seen.values() if story is not None]
+
+    def _open_at(self, story, moment):
+        if story.closed:
+            return False
+        seen = story.last_seen
+        return moment is None or seen is None or abs(moment - seen) <= self.window
+
+    def centroid_scores(self, vector, moment):
+        """``[(story, cosine with its centroid)]`` of the candidates, in ``candidates``' order.
+
+        Each dot product is summed while the index is walked, term by term in
+        the vector's order (the same floats as :meth:`score`'s), instead of a
+        second lookup of every term in every candidate.
+        """
+        terms, weights = self.weighted(vector)
+        dots = {}  # id(story) -> [story, dot so far], or None: not open at ``moment``
+        for term, weight in zip(terms, weights, strict=True):
+            for story in self._index.get(term, ()):
+                entry = dots.get(id(story), False)
+                if entry is False:
+                    entry = dots[id(story)] = [story, 0.0] if self._open_at(story, moment) else None
+                if entry is not None:
+                    entry[1] += weight * story.term_counts.get(term, 0)
+        return [
+            (story, dot / self._centroid_norm(story) if dot else 0.0)
+            for story, dot in filter(None, dots.values())
+        ]
 
     def closest_member(self, vector, story, *, recent=None):
         """The member most similar to ``vector``: (similarity, its title).
@@ -277,11 +315,9 @@ class Grouper:
                 best, best_title = similarity, title
         return best, best_title
 
-    def score(self, vector, story, weighted=None):
-        """The similarity of a headline's vector with a story.
-
-        ``weighted``: :meth:`weighted` of the vector, when scoring it against many stories.
-        """
+    def score(self, vector, story):
+        """The similarity of a headline's vector with a story (:meth:`centroid_scores`
+        gives the centroid's for all candidates at once)."""
         if self.link == "single":
             return self.closest_member(vector, story)[0]
         if self.link == "average":
@@ -289,7 +325,7 @@ class Grouper:
         # Cosine with the centroid: only the headline's own terms count in the
         # dot product; the centroid's squared norm grows with each member and
         # is recomputed once NORM_REFRESH more headlines have moved the IDF.
-        terms, weights = weighted or self.weighted(vector)
+        terms, weights = self.weighted(vector)
         dot = sum(map(mul, weights, map(story.term_counts.get, terms, repeat(0))))
         return dot / self._centroid_norm(story) if dot else 0.0
 
@@ -329,10 +365,13 @@ class Grouper:
     def decide(self, title, terms, moment):
         """Which story a new headline joins (None: its own), without changing anything."""
         vector = weigh(terms, self.frequencies)
-        weighted = self.weighted(vector) if self.link == "centroid" else None
+        if self.link == "centroid":
+            scored = self.centroid_scores(vector, moment)
+        else:
+            candidates = self.candidates(terms, moment)
+            scored = [(story, self.score(vector, story)) for story in candidates]
         best = Decision(None)
-        for story in self.candidates(terms, moment):
-            similarity = self.score(vector, story, weighted)
+        for story, similarity in scored:
             if similarity > best.score or (
                 similarity == best.score and best.story is not None and story.size > best.story.size
             ):
@@ -418,3 +457,10 @@ class Grouper:
         story.add(title, terms, moment, weigh(terms, self.frequencies))
         for term in new_terms:
             self._index.setdefault(term, []).append(story)
+        if len(story.term_counts) > 2 * TERMS_KEPT:
+            kept = kept_terms(story.term_counts)
+            for term in story.term_counts.keys() - kept.keys():
+                if term in self._index:
+                    self._index[term] = [s for s in self._index[term] if s is not story]
+            story.term_counts = kept
+            story._norm = (None, 0.0)  # weighed anew over the terms kept

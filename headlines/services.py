@@ -291,7 +291,7 @@ def _refresh(stories):
                 counts[term] = counts.get(term, 0) + 1
         moments = [h.published_at for h in rows if h.published_at is not None]
         story.size = len(rows)
-        story.term_counts = counts
+        story.term_counts = grouping.kept_terms(counts)
         story.outlet_keys = sorted({k for k in map(_outlet_key, rows) if k})
         story.outlets = len(story.outlet_keys)
         story.first_seen = min(moments, default=None)

@@ -83,3 +83,42 @@ def test_a_story_outside_the_window_is_no_candidate():
 
 def test_junk_words_are_no_terms():
     assert title_terms("x" * 500 + " bank") == ["bank"]
+
+
+def test_a_big_story_keeps_its_most_held_terms_and_is_no_longer_found_by_the_others():
+    grouper = Grouper()
+    moment = datetime(2014, 3, 10, tzinfo=UTC)
+    common = ["gox", "bankruptcy", "bitcoin"]
+    story = None
+    for n in range(3 * grouping.TERMS_KEPT):
+        # Every copy shares the story's words and adds one of its own.
+        terms = sorted([*common, f"rare{n:04d}"])
+        state, _ = grouper.assign(n, "Mt. Gox bankruptcy", terms, moment)
+        story = story or state
+        assert state is story
+    assert story.size == 3 * grouping.TERMS_KEPT
+    assert grouping.TERMS_KEPT <= len(story.term_counts) <= 2 * grouping.TERMS_KEPT
+    assert all(story.term_counts[word] == story.size for word in common)
+    rare = [f"rare{n:04d}" for n in range(story.size)]
+    dropped = next(term for term in rare if term not in story.term_counts)
+    assert grouper.candidates([dropped], moment) == []
+    assert grouper.candidates(["gox"], moment) == [story]
+    # Its centroid is weighed over the terms kept: a copy still joins it.
+    joined, decision = grouper.assign("next", "Mt. Gox bankruptcy", sorted(common), moment)
+    assert joined is story and decision.score > 0.5
+
+
+def test_centroid_scores_are_the_scores_of_each_candidate():
+    rng = random.Random(5)
+    words = [f"w{n}" for n in range(40)]
+    moment = datetime(2014, 3, 10, tzinfo=UTC)
+    grouper = Grouper()
+    for n in range(300):
+        terms = sorted(set(rng.sample(words, rng.randint(2, 8))))
+        grouper.assign(n, f"title {n}", terms, moment + timedelta(hours=rng.randint(-60, 60)))
+    for _ in range(50):
+        terms = sorted(set(rng.sample(words, rng.randint(1, 8))))
+        vector = grouping.weigh(terms, grouper.frequencies)
+        at = moment + timedelta(hours=rng.randint(-60, 60))
+        expected = [(s, grouper.score(vector, s)) for s in grouper.candidates(terms, at)]
+        assert expected and grouper.centroid_scores(vector, at) == expected

@@ -290,3 +290,28 @@ def test_an_editors_merge_shows_on_cached_pages_at_once(client, told):
     story_merge(stories=[story_of(GOX[0][0]), story_of(OTHER[0][0])], editor="ed")
     after = client.get("/").content.decode().partition('class="sidebar"')[2]
     assert (escape(OTHER[0][0]) in after) != (escape(GOX[0][0]) in after)  # one copy left
+
+
+@pytest.mark.django_db
+def test_a_story_stores_a_bounded_set_of_terms_however_many_copies_join_it(monkeypatch):
+    from headlines import grouping
+    from headlines.services import story_merge
+
+    monkeypatch.setattr(grouping, "TERMS_KEPT", 8)
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
+    copies = [
+        (f"Mt. Gox bitcoin exchange files for bankruptcy {word}", f"03.10 / 16:{n:02}", f"Wire {n}")
+        for n, word in enumerate(words)
+    ]
+    for n, item in enumerate(reversed(copies)):  # one dump each, oldest first
+        ingest([item], f"{n}.txt")
+    story = story_of(copies[0][0])
+    assert story.size == len(words)
+    assert len(story.term_counts) <= 16  # of 6 shared words and 12 words of one copy each
+    shared = grouping.title_terms("Mt. Gox bitcoin exchange files for bankruptcy")
+    assert set(shared) <= story.term_counts.keys()
+    # An editor's merge counts the story again from its headlines: bounded the same way.
+    ingest(OTHER, "other.txt")
+    merged = story_merge(stories=[story, story_of(OTHER[0][0])], editor="ed")
+    merged.refresh_from_db()
+    assert merged.size == len(words) + 1 and len(merged.term_counts) <= 16
