@@ -167,7 +167,7 @@ def weigh(terms, frequencies):
 def cosine(a, b):
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(term, 0.0) for term, w in a.items())
+    return sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))
 
 
 class _Weights(dict):
@@ -195,7 +195,7 @@ def kept_terms(counts):
     return dict(heapq.nsmallest(TERMS_KEPT, counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-@dataclass
+@dataclass(eq=False)  # a story is itself: found in the index's lists by identity
 class StoryState:
     """What grouping knows of a story: its members' terms and when it was last seen."""
 
@@ -268,12 +268,12 @@ class Grouper:
 
     def candidates(self, terms, moment):
         """The open stories of the window holding one of ``terms``, in the order met."""
-        seen = {}
+        seen = {}  # story -> open at ``moment``
         for term in terms:
             for story in self._index.get(term, ()):
-                if id(story) not in seen:
-                    seen[id(story)] = story if self._open_at(story, moment) else None
-        return [story for story in seen.values() if story is not None]
+                if story not in seen:
+                    seen[story] = self._open_at(story, moment)
+        return [story for story, is_open in seen.items() if is_open]
 
     def _open_at(self, story, moment):
         if story.closed:
@@ -289,18 +289,29 @@ class Grouper:
         second lookup of every term in every candidate.
         """
         terms, weights = self.weighted(vector)
-        dots = {}  # id(story) -> [story, dot so far], or None: not open at ``moment``
+        dots = {}  # story -> its dot product so far, or None: not open at ``moment``
         for term, weight in zip(terms, weights, strict=True):
             for story in self._index.get(term, ()):
-                entry = dots.get(id(story), False)
-                if entry is False:
-                    entry = dots[id(story)] = [story, 0.0] if self._open_at(story, moment) else None
-                if entry is not None:
-                    entry[1] += weight * story.term_counts.get(term, 0)
-        return [
-            (story, dot / self._centroid_norm(story) if dot else 0.0)
-            for story, dot in filter(None, dots.values())
-        ]
+                dot = dots.get(story, False)
+                if dot is False:
+                    dot = 0.0 if self._open_at(story, moment) else None
+                if dot is not None:
+                    dots[story] = dot + weight * story.term_counts.get(term, 0)
+                else:
+                    dots[story] = None
+        bucket = self.frequencies.documents // NORM_REFRESH
+        scores = []
+        for story, dot in dots.items():
+            if dot is None:
+                continue
+            if dot:
+                # The norm as _centroid_norm gives it, without two calls per candidate.
+                known, square = story._norm
+                if known != bucket:
+                    square = self.norm_square(story)
+                dot /= math.sqrt(square) or 1.0
+            scores.append((story, dot))
+        return scores
 
     def closest_member(self, vector, story, *, recent=None):
         """The member most similar to ``vector``: (similarity, its title).
@@ -348,8 +359,10 @@ class Grouper:
             total, counts = 1 + f.prior + f.documents, f.counts
             if self._weights.total != total:
                 self._weights = _Weights(total)
-            weight = self._weights
-            square = sum((weight[counts.get(t, 0)] * n) ** 2 for t, n in story.term_counts.items())
+            held = story.term_counts
+            # sum((weight[counts.get(t, 0)] * n) ** 2 for t, n in held.items()) in C calls.
+            weights = map(self._weights.__getitem__, map(counts.get, held, repeat(0)))
+            square = sum(map(pow, map(mul, weights, held.values()), repeat(2)))
             story._norm = (bucket, square)
         return story._norm[1]
 
