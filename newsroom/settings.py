@@ -163,6 +163,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's, with the plain <input> widgets written in Python (the changelists' checkboxes).
+FORM_RENDERER = "newsroom.form_rendering.FormRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'newsroom.sqlite3'}",
